@@ -1,0 +1,93 @@
+"""seniority_augmented_postings: a seniority level for every valid posting, from the cache or the model."""
+
+from functools import partial
+
+import dagster as dg
+import orjson
+
+from enrichment_platform.assets import raw
+from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.core.augment import assign_seniority
+from enrichment_platform.core.splice import encode_levels, level_counts
+from enrichment_platform.partitions import daily_partitions
+from enrichment_platform.resources.cache import SeniorityCache
+from enrichment_platform.resources.model import SeniorityModelClient
+from enrichment_platform.resources.s3 import PostingsStorage
+
+ASSET_NAME = "seniority_augmented_postings"
+TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write")
+
+
+def staged_lines(data: bytes) -> list[bytes]:
+    """The lines of a staged JSONL object (each ends in a newline)."""
+    return data.split(b"\n")[:-1]
+
+
+@dg.asset(
+    name=ASSET_NAME,
+    partitions_def=daily_partitions,
+    deps=[raw.raw_job_postings],
+    group_name="job_postings",
+    kinds={"redis", "python"},
+    retry_policy=retry_policy(),
+    description="Seniority (1..7) of every valid posting. Pairs are normalized and deduplicated; the Redis "
+    "cache answers pairs seen before under this model version, and only the rest go to the gRPC model.",
+)
+def seniority_augmented_postings(
+    context: dg.AssetExecutionContext,
+    config: IncrementalConfig,
+    storage: PostingsStorage,
+    cache: SeniorityCache,
+    model: SeniorityModelClient,
+) -> dg.MaterializeResult:
+    partition_key = context.partition_key
+    raw_staged = storage.staging(raw.ASSET_NAME, partition_key)
+    staged = storage.staging(ASSET_NAME, partition_key)
+    cache.ping()
+    namespace = model.model_version()
+    # The model version is part of each input's version: after a model change every file is redone.
+    sources = {
+        name: f"{entry['staged']}@{namespace}"
+        for name, entry in storage.read_manifest(raw.ASSET_NAME, partition_key).files.items()
+    }
+
+    def augment_file(name: str) -> dict:
+        postings = [orjson.loads(line) for line in staged_lines(storage.get(raw_staged, name))]
+        levels, stats = assign_seniority(
+            [posting["company"] for posting in postings],
+            [posting["title"] for posting in postings],
+            lookup=partial(cache.lookup, namespace),
+            infer=model.infer,
+            store=partial(cache.store, namespace),
+        )
+        counts = level_counts(levels)
+        return {
+            "staged": storage.put(staged, name, encode_levels(levels), "text/plain"),
+            "model_version": namespace,
+            "lines": stats.lines,
+            "levels": counts,
+            "out_of_range": stats.lines - sum(counts),
+            "distinct_pairs": stats.distinct_pairs,
+            "cache_hits": stats.cache_hits,
+            "model_requests": stats.model_requests,
+            **{stage: round(getattr(stats, stage), 4) for stage in TIMED_STAGES},
+        }
+
+    run = process_pending_files(context, storage, sources, config.full_refresh, augment_file)
+    totals = run.totals
+    distinct = totals["distinct_pairs"]
+    return dg.MaterializeResult(
+        metadata={
+            "model_version": namespace,
+            "files_in_partition": run.files_total,
+            "files_processed": run.files_processed,
+            "lines": totals["lines"],
+            "distinct_pairs_per_file_sum": distinct,
+            "cache_hits": totals["cache_hits"],
+            "model_requests": totals["model_requests"],
+            "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,
+            **{stage: round(totals[stage], 3) for stage in TIMED_STAGES},
+            "seconds": round(run.seconds, 3),
+            "dagster/row_count": run.manifest.total("lines"),
+        }
+    )

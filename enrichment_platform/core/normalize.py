@@ -1,0 +1,16 @@
+"""Normalization of (company, title) pairs: the dedupe and cache identity of a posting."""
+
+import unicodedata
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, casefold, collapse whitespace runs to one space, trim (the SPEC's normalization)."""
+    if text.isascii():
+        # ASCII is already NFKC; lower() equals casefold() on ASCII and is faster.
+        return " ".join(text.lower().split())
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def normalize_pair(company: str, title: str) -> tuple[str, str]:
+    """The normalized (company, title) pair; postings with equal pairs get equal seniority."""
+    return normalize_text(company), normalize_text(title)

@@ -1,0 +1,95 @@
+"""Validation of raw JSONL bytes: every non-blank line is either valid or quarantined with a reason."""
+
+from dataclasses import dataclass, field
+
+import orjson
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class ParsedFile:
+    """The outcome of validating one raw file, in input order."""
+
+    valid_lines: list[bytes] = field(default_factory=list)  # original bytes, line ending removed
+    companies: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    quarantine: list[bytes] = field(default_factory=list)  # one JSON record per rejected line
+    lines: int = 0
+    blank: int = 0
+
+    @property
+    def valid(self) -> int:
+        return len(self.valid_lines)
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Lines of a file without their endings; a final newline does not start another line."""
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def _type_name(value: object) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def posting_fields(line: bytes) -> tuple[str, str] | str:
+    """(company, title) of a valid posting line, else the reason it is invalid."""
+    try:
+        posting = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return "invalid UTF-8"
+        return f"invalid JSON: {error}"
+    if type(posting) is not dict:
+        return f"not a JSON object (got {_type_name(posting)})"
+    title = posting.get("title")
+    company = posting.get("company")
+    if type(title) is not str:
+        return "missing field 'title'" if title is None and "title" not in posting else (
+            f"field 'title' is not a string (got {_type_name(title)})"
+        )
+    if not title.strip():
+        return "field 'title' is empty"
+    if type(company) is not str:
+        return "missing field 'company'" if "company" not in posting else (
+            f"field 'company' is not a string (got {_type_name(company)})"
+        )
+    return company, title
+
+
+def quarantine_record(line_number: int, error: str, raw: bytes) -> bytes:
+    """The quarantine JSON line for a rejected input line (invalid UTF-8 replaced)."""
+    return orjson.dumps({"line": line_number, "error": error, "raw": raw.decode("utf-8", errors="replace")})
+
+
+def parse_postings(data: bytes) -> ParsedFile:
+    """Validate every line of a raw file; blank lines are counted and skipped."""
+    parsed = ParsedFile()
+    lines = split_lines(data)
+    parsed.lines = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            parsed.blank += 1
+            continue
+        outcome = posting_fields(line)
+        if type(outcome) is str:
+            parsed.quarantine.append(quarantine_record(number, outcome, line))
+            continue
+        company, title = outcome
+        parsed.valid_lines.append(line.rstrip())
+        parsed.companies.append(company)
+        parsed.titles.append(title)
+    return parsed

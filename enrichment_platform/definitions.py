@@ -1,0 +1,22 @@
+"""The one place that wires assets, checks, the sensor, the job and the resources together."""
+
+import dagster as dg
+
+from enrichment_platform import checks
+from enrichment_platform.assets.augmented import seniority_augmented_postings
+from enrichment_platform.assets.exported import exported_job_postings
+from enrichment_platform.assets.raw import raw_job_postings
+from enrichment_platform.jobs import enrich_postings_job
+from enrichment_platform.resources import default_resources
+from enrichment_platform.sensors import raw_postings_sensor
+
+defs = dg.Definitions(
+    assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],
+    asset_checks=[checks.conservation, checks.seniority_in_range, checks.one_output_per_input],
+    jobs=[enrich_postings_job],
+    sensors=[raw_postings_sensor],
+    resources=default_resources(),
+    # One process per run: the steps stream files through S3 and share nothing in memory, and a
+    # subprocess per step would add seconds of start-up to every small sensor-triggered run.
+    executor=dg.in_process_executor,
+)

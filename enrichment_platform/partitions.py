@@ -1,0 +1,53 @@
+"""Daily UTC partitions, and the mapping between raw file names (`<unix seconds>.jsonl`) and dates."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+
+from enrichment_platform.settings import setting
+
+SECONDS_PER_DAY = 86_400
+_FILE_NAME = re.compile(r"^(\d{1,12})\.jsonl$")
+
+# end_offset=1: today's partition exists, so files landing now have somewhere to go.
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=setting("PARTITIONS_START_DATE"), end_offset=1, timezone="UTC"
+)
+
+
+def file_timestamp(name: str) -> int | None:
+    """The unix timestamp a raw file is named by, or None when the name is not `<digits>.jsonl`."""
+    match = _FILE_NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
+def partition_key_for_timestamp(timestamp: int) -> str | None:
+    """The UTC date of a timestamp as a partition key (None when it is not a representable date)."""
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def partition_key_for_file(name: str) -> str | None:
+    """The partition a raw file belongs to, or None for names that are not raw files."""
+    timestamp = file_timestamp(name)
+    return None if timestamp is None else partition_key_for_timestamp(timestamp)
+
+
+def day_bounds(partition_key: str) -> tuple[int, int]:
+    """First and one-past-last unix second of a partition's UTC day."""
+    start = datetime.combine(date.fromisoformat(partition_key), datetime.min.time(), tzinfo=UTC)
+    start_ts = int(start.timestamp())
+    return start_ts, start_ts + SECONDS_PER_DAY
+
+
+def partition_window(today: date | None = None) -> tuple[str, str]:
+    """First and last partition keys that exist now (the last is today, UTC)."""
+    today = today or datetime.now(tz=UTC).date()
+    return date.fromisoformat(setting("PARTITIONS_START_DATE")).isoformat(), today.isoformat()
+
+
+def next_day(partition_key: str) -> str:
+    return (date.fromisoformat(partition_key) + timedelta(days=1)).isoformat()

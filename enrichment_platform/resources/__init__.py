@@ -1,0 +1,27 @@
+"""Thin Dagster resources: S3 locations, the Redis cache, the gRPC model client."""
+
+from dagster_aws.s3 import S3Resource
+
+from enrichment_platform.resources.cache import SeniorityCache
+from enrichment_platform.resources.model import SeniorityModelClient
+from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.settings import resource_setting, setting
+
+
+def default_resources() -> dict:
+    """The resources configured from the environment (SPEC defaults where a variable is unset)."""
+    return {
+        "storage": PostingsStorage(
+            s3=S3Resource(),
+            raw_uri=setting("RAW_POSTINGS_URI"),
+            augmented_uri=setting("AUGMENTED_POSTINGS_URI"),
+            quarantine_uri=setting("QUARANTINE_URI"),
+            staging_uri=setting("STAGING_URI"),
+        ),
+        "cache": SeniorityCache(redis_url=resource_setting("REDIS_URL")),
+        "model": SeniorityModelClient(
+            target=setting("SENIORITY_MODEL_TARGET"),
+            capacity=int(setting("SENIORITY_MODEL_CAPACITY")),
+            model_version_override=setting("SENIORITY_MODEL_VERSION"),
+        ),
+    }

@@ -1,0 +1,124 @@
+"""Where postings live in S3: raw, augmented, quarantine and staging prefixes, and the reads/writes on them."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import botocore.exceptions
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
+
+from enrichment_platform.core.locations import S3Location
+from enrichment_platform.core.manifest import Manifest
+from enrichment_platform.partitions import day_bounds, partition_key_for_file
+
+MANIFEST_NAME = "_manifest.json"
+
+
+class S3AccessError(RuntimeError):
+    """S3 could not be reached or refused a request (infrastructure, retried by Dagster)."""
+
+
+@contextmanager
+def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[None]:
+    """Turn botocore failures into one error that says what was attempted where."""
+    try:
+        yield
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise S3AccessError(
+            f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {error}. "
+            "Check AWS_ENDPOINT_URL, credentials and that the bucket exists."
+        ) from error
+
+
+class PostingsStorage(dg.ConfigurableResource):
+    """The four S3 prefixes of the SPEC and paginated, error-checked access to them."""
+
+    s3: S3Resource
+    raw_uri: str
+    augmented_uri: str
+    quarantine_uri: str
+    staging_uri: str
+
+    _client: Any = PrivateAttr(default=None)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self.s3.get_client()
+        return self._client
+
+    @property
+    def raw(self) -> S3Location:
+        return S3Location.parse(self.raw_uri)
+
+    @property
+    def augmented(self) -> S3Location:
+        return S3Location.parse(self.augmented_uri)
+
+    @property
+    def quarantine(self) -> S3Location:
+        return S3Location.parse(self.quarantine_uri)
+
+    def staging(self, asset_name: str, partition_key: str) -> S3Location:
+        return S3Location.parse(self.staging_uri).child(asset_name, partition_key)
+
+    def list_objects(
+        self, location: S3Location, start_after: str = "", stop_at: str = ""
+    ) -> Iterator[tuple[str, str]]:
+        """(name, ETag) of every object directly under a prefix, in key order, from after `start_after`
+        up to (excluding) `stop_at`; paginated, so correct beyond 1,000 keys."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        arguments = {"Bucket": location.bucket, "Prefix": location.prefix}
+        if start_after:
+            arguments["StartAfter"] = location.key(start_after)
+        with s3_errors("list", location):
+            for page in paginator.paginate(**arguments):
+                for item in page.get("Contents", ()):
+                    name = item["Key"][len(location.prefix):]
+                    if stop_at and name >= stop_at:
+                        return
+                    if "/" not in name:
+                        yield name, item["ETag"].strip('"')
+
+    def files_of_day(self, location: S3Location, partition_key: str) -> dict[str, str]:
+        """Name -> ETag of the `<unix seconds>.jsonl` objects under a prefix dated on a partition's day."""
+        start, end = day_bounds(partition_key)
+        # Ten-digit timestamps sort as numbers, so one bounded listing covers the day.
+        return {
+            name: etag
+            for name, etag in self.list_objects(location, start_after=str(start), stop_at=str(end))
+            if partition_key_for_file(name) == partition_key
+        }
+
+    def get(self, location: S3Location, name: str) -> bytes:
+        with s3_errors("get", location, name):
+            return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
+
+    def get_if_exists(self, location: S3Location, name: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            with s3_errors("get", location, name):
+                raise error
+
+    def put(self, location: S3Location, name: str, data: bytes, content_type: str = "application/x-ndjson") -> str:
+        """Write one whole object (S3 makes it visible only once complete); returns its ETag."""
+        with s3_errors("put", location, name):
+            response = self.client.put_object(
+                Bucket=location.bucket, Key=location.key(name), Body=data, ContentType=content_type
+            )
+        return response["ETag"].strip('"')
+
+    def delete(self, location: S3Location, name: str) -> None:
+        with s3_errors("delete", location, name):
+            self.client.delete_object(Bucket=location.bucket, Key=location.key(name))
+
+    def read_manifest(self, asset_name: str, partition_key: str) -> Manifest:
+        return Manifest.from_bytes(self.get_if_exists(self.staging(asset_name, partition_key), MANIFEST_NAME))
+
+    def write_manifest(self, asset_name: str, partition_key: str, manifest: Manifest) -> None:
+        self.put(self.staging(asset_name, partition_key), MANIFEST_NAME, manifest.to_bytes(), "application/json")

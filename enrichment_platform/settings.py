@@ -1,0 +1,30 @@
+"""The platform's configuration: the SPEC's environment variables and their local defaults, in one place."""
+
+import os
+
+import dagster as dg
+
+DEFAULTS = {
+    "RAW_POSTINGS_URI": "s3://rl-data/job-postings-raw/",
+    "AUGMENTED_POSTINGS_URI": "s3://rl-data/job-postings-mod/",
+    "QUARANTINE_URI": "s3://rl-data/job-postings-quarantine/",
+    "STAGING_URI": "s3://rl-data/enrichment-staging/",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
+    "SENIORITY_MODEL_CAPACITY": "1000",
+    "PARTITIONS_START_DATE": "2024-01-01",
+    # Not in the SPEC table, but operators need them.
+    "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
+    "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
+    "ENRICHMENT_STEP_RETRIES": "3",
+}
+
+
+def setting(name: str) -> str:
+    """The value of a configuration variable: the environment's, else the local default."""
+    return os.environ.get(name) or DEFAULTS[name]
+
+
+def resource_setting(name: str) -> str | dg.EnvVar:
+    """A resource field value: an `EnvVar` when the variable is set (kept out of the UI), else the default."""
+    return dg.EnvVar(name) if os.environ.get(name) else DEFAULTS[name]

@@ -1,0 +1,127 @@
+"""The whole flow on real services: S3 API endpoint (moto server), Redis, the gRPC model server."""
+
+import orjson
+import pytest
+
+from enrichment_platform.assets.augmented import seniority_augmented_postings
+from enrichment_platform.assets.exported import exported_job_postings
+from enrichment_platform.assets.raw import raw_job_postings
+from enrichment_platform.core.normalize import normalize_pair
+from enrichment_platform_tests.harness import materialization_metadata, run_flow
+
+pytestmark = pytest.mark.integration
+
+DAY = "2024-07-17"
+T0 = 1721174400
+RAW, OUT, QUARANTINE = "job-postings-raw", "job-postings-mod", "job-postings-quarantine"
+
+
+def posting(company, title, n=1):
+    return orjson.dumps(
+        {"url": f"https://x.example/job/{n}/", "company": company, "title": title, "location": "NY", "scraped_on": T0}
+    )
+
+
+FILE_A = b"\n".join(
+    [
+        posting("Acme Corp", "Senior Data Engineer", 1),
+        b"",
+        posting("ACME  CORP", "senior data engineer", 2),
+        b'{"company": "Acme", "title": ',
+        posting("Acme Corp", "Chief Executive Officer", 3),
+        b'{"company": "Acme", "title": "   "}',
+        b'{"company": "Acme", "title": "Clerk \xff"}',
+        posting("Globex", "Accounting Intern", 4),
+    ]
+) + b"\n"
+FILE_B = b"\n".join([posting("Ａｃｍｅ Corp", "Senior Data  Engineer", 5), posting("Initech", "Head of Legal", 6)])
+
+
+def lines(data: bytes) -> list[bytes]:
+    return data.splitlines()
+
+
+def test_flow_outputs_quarantine_checks_and_metadata(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    bucket.put(RAW, f"{T0 + 70}.jsonl", FILE_B)
+    bucket.put(RAW, f"{T0 - 5}.jsonl", posting("Other", "Day Before"))  # 2024-07-16: not this partition
+
+    result = run_flow(instance, DAY)
+
+    assert result.success
+    assert bucket.names(OUT) == [f"{T0 + 10}.jsonl", f"{T0 + 70}.jsonl"]
+    out_a = lines(bucket.get(OUT, f"{T0 + 10}.jsonl"))
+    valid_a = [line for line in lines(FILE_A) if line.startswith(b'{"url"')]
+    assert len(out_a) == len(valid_a) == 4
+    for original, augmented in zip(valid_a, out_a):
+        assert augmented.startswith(original[:-1])  # every original byte, in order
+        record = orjson.loads(augmented)
+        assert {**orjson.loads(original), "seniority": record["seniority"]} == record
+        assert 1 <= record["seniority"] <= 7
+    assert orjson.loads(out_a[0])["seniority"] == orjson.loads(out_a[1])["seniority"]  # spelling variants
+
+    quarantined = [orjson.loads(line) for line in lines(bucket.get(QUARANTINE, f"{T0 + 10}.jsonl"))]
+    assert [(q["line"], q["error"].split(":")[0]) for q in quarantined] == [
+        (4, "invalid JSON"),
+        (6, "field 'title' is empty"),
+        (7, "invalid UTF-8"),
+    ]
+    assert quarantined[2]["raw"].endswith('"Clerk \ufffd"}')
+    assert bucket.names(QUARANTINE) == [f"{T0 + 10}.jsonl"]  # FILE_B had no bad lines
+
+    checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
+    assert checks == {"conservation": True, "seniority_in_range": True, "one_output_per_input": True}
+
+    raw_meta = materialization_metadata(result, raw_job_postings)
+    assert (raw_meta["lines"], raw_meta["blank_lines"], raw_meta["valid_lines"], raw_meta["quarantined_lines"]) == (
+        10, 1, 6, 3
+    )
+    augmented_meta = materialization_metadata(result, seniority_augmented_postings)
+    distinct = {normalize_pair(*pair) for pair in [
+        ("Acme Corp", "Senior Data Engineer"), ("Acme Corp", "Chief Executive Officer"),
+        ("Globex", "Accounting Intern"), ("Initech", "Head of Legal"),
+    ]}
+    assert augmented_meta["model_requests"] == len(distinct) == 4
+    assert augmented_meta["cache_hits"] == 1  # file B's fullwidth spelling was cached by file A
+    assert materialization_metadata(result, exported_job_postings)["lines_written"] == 6
+
+
+def test_rerun_produces_identical_output_and_asks_the_model_nothing(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    assert run_flow(instance, DAY).success
+    first = {name: bucket.get(OUT, name) for name in bucket.names(OUT)}
+
+    incremental = run_flow(instance, DAY)
+    assert materialization_metadata(incremental, raw_job_postings)["files_processed"] == 0
+    refreshed = run_flow(instance, DAY, full_refresh=True)
+    assert refreshed.success
+    assert materialization_metadata(refreshed, seniority_augmented_postings)["files_processed"] == 1
+    assert materialization_metadata(refreshed, seniority_augmented_postings)["model_requests"] == 0
+    assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == first
+
+
+def test_new_file_in_a_processed_date_is_the_only_one_processed(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    assert run_flow(instance, DAY).success
+    bucket.put(RAW, f"{T0 + 70}.jsonl", FILE_B)
+
+    result = run_flow(instance, DAY)
+
+    for asset in (raw_job_postings, seniority_augmented_postings, exported_job_postings):
+        meta = materialization_metadata(result, asset)
+        assert (meta["files_processed"], meta["files_in_partition"]) == (1, 2), asset.key
+    assert materialization_metadata(result, seniority_augmented_postings)["model_requests"] == 1  # Head of Legal
+
+
+def test_file_of_only_bad_and_blank_lines_gets_an_empty_output(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", b"\n{bad\n\n[1]\n")
+    result = run_flow(instance, DAY)
+    assert result.success
+    assert bucket.get(OUT, f"{T0 + 10}.jsonl") == b""
+    assert len(lines(bucket.get(QUARANTINE, f"{T0 + 10}.jsonl"))) == 2
+
+
+def test_empty_partition_succeeds_with_nothing_written(bucket, instance):
+    result = run_flow(instance, DAY)
+    assert result.success
+    assert bucket.names(OUT) == []

@@ -1,0 +1,135 @@
+"""Session fixtures: real local Redis, PostgreSQL, S3 API endpoint and gRPC model server."""
+
+import os
+import uuid
+from dataclasses import dataclass
+from importlib.util import find_spec
+from urllib.parse import urlsplit, urlunsplit
+
+import dagster as dg
+import pytest
+import redis
+
+from enrichment_platform.devstack import services
+from enrichment_platform_tests.harness import Bucket
+
+# Tests flush this database of a shared Redis (REDIS_URL or 127.0.0.1:6379), never anyone's db 0.
+SHARED_REDIS_TEST_DB = 15
+
+
+def _with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis URL: REDIS_URL or 127.0.0.1:6379 (db 15) when reachable, else a private redis-server (db 0).
+
+    ENRICHMENT_REDIS_MODE=spawn forces the private server (e.g. when other test sessions share the machine).
+    """
+    mode = os.environ.get("ENRICHMENT_REDIS_MODE", "auto")
+    if mode not in ("auto", "spawn"):
+        raise ValueError(f"ENRICHMENT_REDIS_MODE={mode!r} is not one of auto, spawn")
+    if mode == "auto":
+        for candidate in (os.environ.get("REDIS_URL"), services.DEFAULT_REDIS_URL):
+            if candidate and services.reachable_redis(candidate):
+                yield _with_db(candidate, SHARED_REDIS_TEST_DB)
+                return
+    with services.start_redis(tmp_path_factory.mktemp("redis")) as service:
+        yield service.url
+
+
+@pytest.fixture
+def clean_redis(redis_url):
+    """The session's Redis URL with its database emptied before the test."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return redis_url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A fresh PostgreSQL database: a PostgresService (.url, .host, .port, .user, .password, .db_name)."""
+    with services.start_postgres(tmp_path_factory.mktemp("postgres")) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An in-process S3 API endpoint; boto3 in this process points at it for the whole session."""
+    with services.start_s3() as service, pytest.MonkeyPatch.context() as patch:
+        for name, value in services.local_aws_env(service.endpoint_url).items():
+            patch.setenv(name, value)
+        yield service.endpoint_url
+
+
+@dataclass(frozen=True)
+class BucketUris:
+    """A test's own bucket and the SPEC's prefixes inside it."""
+
+    bucket: str
+    raw_uri: str
+    augmented_uri: str
+    quarantine_uri: str
+    staging_uri: str
+
+
+@pytest.fixture
+def s3_buckets(s3_endpoint, monkeypatch) -> BucketUris:
+    """A fresh bucket per test, with RAW_POSTINGS_URI and the other prefixes set to point into it."""
+    bucket = f"test-{uuid.uuid4().hex[:16]}"
+    services.ensure_bucket(s3_endpoint, bucket)
+    uris = BucketUris(
+        bucket=bucket,
+        raw_uri=f"s3://{bucket}/job-postings-raw/",
+        augmented_uri=f"s3://{bucket}/job-postings-mod/",
+        quarantine_uri=f"s3://{bucket}/job-postings-quarantine/",
+        staging_uri=f"s3://{bucket}/enrichment-staging/",
+    )
+    monkeypatch.setenv("RAW_POSTINGS_URI", uris.raw_uri)
+    monkeypatch.setenv("AUGMENTED_POSTINGS_URI", uris.augmented_uri)
+    monkeypatch.setenv("QUARANTINE_URI", uris.quarantine_uri)
+    monkeypatch.setenv("STAGING_URI", uris.staging_uri)
+    return uris
+
+
+def model_server_missing_reason() -> str | None:
+    """Why the model server cannot be started yet, or None when its module exists."""
+    if find_spec("enrichment_platform.seniority.__main__") is None:
+        return "no enrichment_platform/seniority/__main__.py yet: the model server cannot be started"
+    return None
+
+
+@pytest.fixture(scope="session")
+def model_target(tmp_path_factory):
+    """"127.0.0.1:PORT" of a seniority model server without a rate limit (capacity 0)."""
+    reason = model_server_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with services.start_model_server(capacity=0, workdir=tmp_path_factory.mktemp("model")) as service:
+        yield service.target
+
+
+@pytest.fixture
+def platform_env(monkeypatch, s3_buckets, clean_redis, model_target):
+    """SPEC environment pointing at the session's services, an empty cache and a fresh bucket."""
+    monkeypatch.setenv("REDIS_URL", clean_redis)
+    monkeypatch.setenv("SENIORITY_MODEL_TARGET", model_target)
+    monkeypatch.setenv("SENIORITY_MODEL_CAPACITY", "0")
+    return s3_buckets
+
+
+@pytest.fixture
+def bucket(platform_env) -> Bucket:
+    return Bucket(platform_env.bucket)
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance

@@ -1,0 +1,30 @@
+from enrichment_platform.core.keys import pair_key, pair_keys
+from enrichment_platform.core.normalize import normalize_pair, normalize_text
+
+
+def test_spelling_variants_normalize_to_one_pair():
+    variants = [
+        ("Acme Corp", "Senior Data Engineer"),
+        ("ACME CORP", "SENIOR  DATA   ENGINEER"),
+        ("  acme\tcorp ", "senior data engineer\n"),
+        ("Ａｃｍｅ Corp", "Ｓenior Data Engineer"),  # fullwidth letters fold under NFKC
+        ("Acme\u00a0Corp", "Senior\u2003Data Engineer"),  # non-breaking and em spaces are whitespace
+    ]
+    assert {normalize_pair(company, title) for company, title in variants} == {("acme corp", "senior data engineer")}
+
+
+def test_casefold_is_stronger_than_lower():
+    assert normalize_text("Straße Leiter") == normalize_text("STRASSE LEITER")
+
+
+def test_empty_company_stays_empty():
+    assert normalize_text("   ") == ""
+
+
+def test_pair_key_distinguishes_where_the_company_ends():
+    assert pair_key("a b", "c") != pair_key("a", "b c")
+
+
+def test_pair_keys_match_pair_key():
+    pairs = [("acme corp", "cfo"), ("", "intern")]
+    assert pair_keys(pairs).tolist() == [pair_key(*pair) for pair in pairs]

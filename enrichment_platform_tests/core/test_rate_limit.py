@@ -1,0 +1,42 @@
+import pytest
+
+from enrichment_platform.core.rate_limit import RateLimiter
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_burst_goes_at_once_then_the_rate_applies():
+    clock = FakeClock()
+    limiter = RateLimiter(rate=1000, burst=1000, clock=clock)
+    assert limiter.reserve(1000) == 0
+    assert limiter.reserve(1000) == pytest.approx(1.0)
+    assert limiter.reserve(500) == pytest.approx(1.5)
+
+
+def test_over_ten_seconds_at_most_rate_times_ten_plus_a_burst_are_sent():
+    clock = FakeClock()
+    limiter = RateLimiter(rate=1000, burst=1000, clock=clock)
+    sent_at = []
+    for _ in range(30):
+        wait = limiter.reserve(1000)
+        sent_at.append(clock.now + wait)
+    assert sum(1000 for t in sent_at if t < 100.0 + 10.0) <= 10_000
+
+
+def test_idle_time_does_not_accumulate_beyond_the_burst():
+    clock = FakeClock()
+    limiter = RateLimiter(rate=100, burst=100, clock=clock)
+    limiter.reserve(100)
+    clock.now += 60
+    assert limiter.reserve(100) == 0
+    assert limiter.reserve(100) == pytest.approx(1.0)
+
+
+def test_rate_zero_means_unlimited():
+    assert RateLimiter(rate=0, burst=0).reserve(10**6) == 0

@@ -1,0 +1,32 @@
+import numpy as np
+import orjson
+import pytest
+
+from enrichment_platform.core.splice import decode_levels, encode_levels, level_counts, splice_seniority
+
+
+def test_seniority_is_added_as_the_last_field_keeping_every_original_byte():
+    line = b'{"url": "u", "company": "Acme", "title": "CFO", "scraped_on": 1721183915, "x": {"y": [1]}}'
+    out = splice_seniority([line], np.array([7], dtype=np.uint8))
+    assert out == line[:-1] + b',"seniority":7}\n'
+    parsed = orjson.loads(out)
+    assert parsed["seniority"] == 7 and parsed["x"] == {"y": [1]}
+
+
+def test_no_lines_give_an_empty_object():
+    assert splice_seniority([], np.zeros(0, dtype=np.uint8)) == b""
+
+
+def test_mismatched_lengths_are_refused():
+    with pytest.raises(ValueError, match="2 lines but 1 seniority"):
+        splice_seniority([b"{}", b"{}"], np.array([1], dtype=np.uint8))
+
+
+def test_levels_round_trip_as_digits():
+    levels = np.array([1, 7, 3], dtype=np.uint8)
+    assert encode_levels(levels) == b"173"
+    assert decode_levels(b"173").tolist() == [1, 7, 3]
+
+
+def test_level_counts():
+    assert level_counts(np.array([1, 1, 7, 0], dtype=np.uint8)) == [2, 0, 0, 0, 0, 0, 1]

@@ -1,0 +1,50 @@
+"""Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata."""
+
+import boto3
+import dagster as dg
+
+from enrichment_platform.assets.augmented import seniority_augmented_postings
+from enrichment_platform.assets.exported import exported_job_postings
+from enrichment_platform.assets.raw import raw_job_postings
+from enrichment_platform.checks import conservation, one_output_per_input, seniority_in_range
+from enrichment_platform.resources import default_resources
+
+FLOW = [raw_job_postings, seniority_augmented_postings, exported_job_postings]
+CHECKS = [conservation, seniority_in_range, one_output_per_input]
+
+
+class Bucket:
+    """boto3 access to the test's bucket, in the terms of the SPEC's prefixes."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.client = boto3.client("s3")
+
+    def put(self, prefix: str, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.name, Key=f"{prefix}/{name}", Body=data)
+
+    def get(self, prefix: str, name: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=f"{prefix}/{name}")["Body"].read()
+
+    def names(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=f"{prefix}/")
+        return sorted(item["Key"][len(prefix) + 1:] for page in pages for item in page.get("Contents", ()))
+
+
+def run_flow(instance, partition_key: str, full_refresh: bool = False, resources: dict | None = None):
+    """Materialize the three assets and their checks for one partition, as the sensor's job does."""
+    config = {"full_refresh": full_refresh}
+    run_config = {"ops": {asset.op.name: {"config": config} for asset in FLOW}}
+    return dg.materialize(
+        [*FLOW, *CHECKS],
+        partition_key=partition_key,
+        resources=resources or default_resources(),
+        instance=instance,
+        run_config=run_config,
+        raise_on_error=False,
+    )
+
+
+def materialization_metadata(result, asset) -> dict:
+    events = result.asset_materializations_for_node(asset.op.name)
+    return {key: value.value for key, value in events[-1].metadata.items()}
