@@ -1,10 +1,15 @@
 """Data quality checks: conservation of lines, seniority range, one export per input file."""
 
+import warnings
+
 import dagster as dg
 
 from enrichment_platform.assets import augmented, exported, raw
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
+
+# Partitioned checks show a result per date in the UI and can be run for one date; the API is in preview.
+warnings.filterwarnings("ignore", category=dg.PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec")
 
 MAX_LISTED = 20
 
@@ -27,17 +32,20 @@ def conservation(context: dg.AssetCheckExecutionContext, storage: PostingsStorag
     for name in sorted(storage.files_of_day(storage.raw, partition_key)):
         entry = raw_files.get(name)
         if entry is None:
-            problems.append(f"{name}: not validated")
+            problems.append(f"{name}: not validated yet")
             continue
         non_blank = entry["lines"] - entry["blank"]
         if entry["valid"] + entry["quarantined"] != non_blank:
             problems.append(f"{name}: {entry['valid']} valid + {entry['quarantined']} quarantined != {non_blank}")
         augmented_lines = augmented_files.get(name, {}).get("lines")
-        if augmented_lines != entry["valid"]:
+        if augmented_lines is None:
+            problems.append(f"{name}: validated but not augmented yet")
+        elif augmented_lines != entry["valid"]:
             problems.append(f"{name}: {entry['valid']} valid lines but {augmented_lines} with a seniority")
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={
+            "partition": partition_key,
             "files": len(raw_files),
             "non_blank_lines": sum(e["lines"] - e["blank"] for e in raw_files.values()),
             "valid_lines": sum(e["valid"] for e in raw_files.values()),
@@ -55,12 +63,14 @@ def conservation(context: dg.AssetCheckExecutionContext, storage: PostingsStorag
     description="Every seniority is an integer from 1 to 7.",
 )
 def seniority_in_range(context: dg.AssetCheckExecutionContext, storage: PostingsStorage) -> dg.AssetCheckResult:
-    files = storage.read_manifest(augmented.ASSET_NAME, context.partition_key).files
+    partition_key = context.partition_key
+    files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     problems = [f"{name}: {entry['out_of_range']} out of range" for name, entry in files.items() if entry["out_of_range"]]
     distribution = [sum(entry["levels"][level] for entry in files.values()) for level in range(7)]
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={
+            "partition": partition_key,
             "out_of_range": sum(entry["out_of_range"] for entry in files.values()),
             **{f"level_{level + 1}": count for level, count in enumerate(distribution)},
             **_listed(problems),
@@ -88,5 +98,10 @@ def one_output_per_input(context: dg.AssetCheckExecutionContext, storage: Postin
     ]
     return dg.AssetCheckResult(
         passed=not problems,
-        metadata={"input_objects": len(inputs), "output_objects": len(outputs), **_listed(problems)},
+        metadata={
+            "partition": partition_key,
+            "input_objects": len(inputs),
+            "output_objects": len(outputs),
+            **_listed(problems),
+        },
     )

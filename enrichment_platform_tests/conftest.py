@@ -3,12 +3,15 @@
 import os
 import uuid
 from dataclasses import dataclass
-from importlib.util import find_spec
 from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
 import pytest
 import redis
+
+# Retry failed steps once in tests (the default is 3): the retry is exercised, the suite stays fast.
+# Set before the assets are imported, since their retry policy is fixed at definition time.
+os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
 
 from enrichment_platform.devstack import services
 from enrichment_platform_tests.harness import Bucket
@@ -98,19 +101,9 @@ def s3_buckets(s3_endpoint, monkeypatch) -> BucketUris:
     return uris
 
 
-def model_server_missing_reason() -> str | None:
-    """Why the model server cannot be started yet, or None when its module exists."""
-    if find_spec("enrichment_platform.seniority.__main__") is None:
-        return "no enrichment_platform/seniority/__main__.py yet: the model server cannot be started"
-    return None
-
-
 @pytest.fixture(scope="session")
 def model_target(tmp_path_factory):
     """"127.0.0.1:PORT" of a seniority model server without a rate limit (capacity 0)."""
-    reason = model_server_missing_reason()
-    if reason is not None:
-        pytest.skip(reason)
     with services.start_model_server(capacity=0, workdir=tmp_path_factory.mktemp("model")) as service:
         yield service.target
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import boto3
 
 from enrichment_platform.devstack import sample_data, services
-from enrichment_platform.settings import DEFAULTS
+from enrichment_platform.core.locations import S3Location
+from enrichment_platform.settings import setting
 
 REPO = Path(__file__).resolve().parents[2]
 # The demo's own Redis database on a shared server: the demo never touches anyone's db 0.
@@ -58,8 +59,8 @@ def drop_new_files(raw_uri: str, every: float, stop: threading.Event) -> None:
         timestamp = int(time.time())
         name = f"{timestamp}.jsonl"
         data = sample_data.generate_file(timestamp, n_lines=1500, seed=seed)
-        bucket, prefix = sample_data.split_s3_uri(raw_uri)
-        boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=data)
+        raw = S3Location.parse(raw_uri)
+        boto3.client("s3").put_object(Bucket=raw.bucket, Key=raw.key(name), Body=data)
         print(f"[demo] dropped {raw_uri}{name} ({len(data):,} bytes)", flush=True)
 
 
@@ -81,9 +82,9 @@ def main(argv: list[str] | None = None) -> None:
         model = services.start_model_server(port=services.free_port(), capacity=1000, workdir=workdir / "model")
         stack.callback(model.stop)
 
-        raw_uri = os.environ.get("RAW_POSTINGS_URI", DEFAULTS["RAW_POSTINGS_URI"])
+        raw_uri = setting("RAW_POSTINGS_URI")
         for name in ("RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI", "QUARANTINE_URI", "STAGING_URI"):
-            services.ensure_bucket(s3.endpoint_url, sample_data.split_s3_uri(os.environ.get(name, DEFAULTS[name]))[0])
+            services.ensure_bucket(s3.endpoint_url, S3Location.parse(setting(name)).bucket)
         today = datetime.now(tz=UTC).date()
         dates = [today - timedelta(days=offset) for offset in (2, 1, 0)]
         sample_data.upload_sample_data(

@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import itertools
 import json
-import os
 import random
 import unicodedata
 from bisect import bisect_left
@@ -18,7 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_RAW_POSTINGS_URI = "s3://rl-data/job-postings-raw/"
+from enrichment_platform.core.locations import S3Location
+from enrichment_platform.settings import setting
+
 SECONDS_PER_DAY = 86_400
 UNIVERSE_SEED = 20240717  # fixed, so every file draws from the same companies and titles
 PAIR_UNIVERSE_SIZE = 40_000
@@ -374,16 +375,6 @@ def generate_day(date: dt.date | str, n_files: int, lines_per_file: int, seed: i
             for timestamp in day_timestamps(date, n_files, seed)]
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """("bucket", "prefix/") of an s3:// URI."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"expected an s3://bucket/prefix/ URI, got {uri!r}")
-    bucket, _, prefix = uri[len("s3://"):].partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri!r}")
-    return bucket, prefix
-
-
 def upload_sample_data(endpoint_url: str | None, raw_uri: str, dates: list[dt.date | str],
                        files_per_date: int, lines_per_file: int, seed: int = 0,
                        bad_line_rate: float = 0.01) -> list[str]:
@@ -392,7 +383,8 @@ def upload_sample_data(endpoint_url: str | None, raw_uri: str, dates: list[dt.da
 
     from enrichment_platform.devstack.services import ensure_bucket
 
-    bucket, prefix = split_s3_uri(raw_uri)
+    raw = S3Location.parse(raw_uri)
+    bucket, prefix = raw.bucket, raw.prefix
     ensure_bucket(endpoint_url, bucket)
     client = boto3.client("s3", endpoint_url=endpoint_url)
     uris = []
@@ -420,7 +412,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.upload:
-        raw_uri = os.environ.get("RAW_POSTINGS_URI") or DEFAULT_RAW_POSTINGS_URI
+        raw_uri = setting("RAW_POSTINGS_URI")
         uris = upload_sample_data(None, raw_uri, args.dates, args.files_per_date, args.lines, args.seed,
                                   args.bad_line_rate)
         print(f"uploaded {len(uris)} files to {raw_uri}")

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_parser = commands.add_parser("serve", help="serve SeniorityModel.InferSeniority over gRPC")
-    serve_parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+    serve_parser.add_argument("--host", default=DEFAULT_HOST,
+                              help=f"address to bind (default {DEFAULT_HOST})")
     serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                               help=f"port to bind, 0 picks a free one (default {DEFAULT_PORT})")
     serve_parser.add_argument("--capacity", type=float, default=DEFAULT_CAPACITY,
@@ -47,18 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
                               help="threads serving calls (calls beyond them queue, they are not rejected)")
 
-    train_parser = commands.add_parser("train", help="train the model and write the artifact and metrics.json")
+    train_parser = commands.add_parser("train",
+                                       help="train the model and write the artifact and metrics.json")
     train_parser.add_argument("--data", type=Path, default=DEFAULT_TRAINING_DATA_PATH, help="training CSV")
     train_parser.add_argument("--out", type=Path, default=None,
                               help="artifact path (default $SENIORITY_MODEL_PATH or "
                                    "resources/model/seniority_model.joblib)")
 
-    data_parser = commands.add_parser("build-training-data", help="regenerate the labeled training titles CSV")
+    data_parser = commands.add_parser("build-training-data",
+                                      help="regenerate the labeled training titles CSV")
     data_parser.add_argument("--out", type=Path, default=DEFAULT_TRAINING_DATA_PATH, help="CSV to write")
     data_parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
 
     version_parser = commands.add_parser("version", help="print the version of a model artifact")
-    version_parser.add_argument("--model", type=Path, default=None, help="model artifact (default as for serve)")
+    version_parser.add_argument("--model", type=Path, default=None,
+                                help="model artifact (default as for serve)")
     return parser
 
 

@@ -30,6 +30,8 @@ SENIORITY_LEVELS = np.arange(1, 8)
 EMPTY_TITLE_SENIORITY = 2
 
 HYPERPARAMS: dict[str, Any] = {
+    # Bump when HashedNgramCounts changes how it hashes, so the model version changes with it.
+    "featurizer": "hashed-ngrams-1",
     "word_ngram_sizes": (1, 2),
     "char_ngram_sizes": (3, 4, 5),
     "hash_bits": 18,
@@ -101,7 +103,9 @@ class HashedNgramCounts(BaseEstimator, TransformerMixin):
         padded = [f" {text} " if text else "" for text in texts]
         n_features = 1 << self.hash_bits
         lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
-        codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+        codes = np.frombuffer(
+            "".join(padded).encode("utf-32-le", errors="surrogatepass"), dtype="<u4"
+        ).astype(np.uint64)
         if len(codes) == 0:
             return sp.csr_matrix((len(padded), n_features), dtype=np.float32)
         doc_ends = np.cumsum(lengths)
@@ -212,7 +216,9 @@ class SeniorityClassifier:
         Titles that are empty after normalization (blank, whitespace only) get EMPTY_TITLE_SENIORITY.
         """
         if len(companies) != len(titles):
-            raise ValueError(f"predict got {len(companies)} companies but {len(titles)} titles; pass one per pair")
+            raise ValueError(
+                f"predict got {len(companies)} companies but {len(titles)} titles; pass one of each per pair"
+            )
         if len(titles) == 0:
             return np.empty(0, dtype=np.int32)
         features = self.pipeline[:-1].transform(titles)

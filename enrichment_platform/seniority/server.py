@@ -84,6 +84,7 @@ class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
 
     def InferSeniority(self, request: seniority_pb2.SeniorityRequestBatch,
                        context: grpc.ServicerContext) -> seniority_pb2.SeniorityResponseBatch:
+        """One seniority per request, uuids echoed in request order, paced by the emulated capacity."""
         context.send_initial_metadata(((VERSION_METADATA_KEY, self._model.version),))
         pairs = request.batch
         if len(pairs) > MAX_BATCH_SIZE:
@@ -145,15 +146,19 @@ def start_server(
     """Start serving model on host:port (0 picks a free port) and mark it SERVING in the health service."""
     capacity_queue = CapacityQueue(capacity)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=_SERVER_OPTIONS)
-    seniority_pb2_grpc.add_SeniorityModelServicer_to_server(SeniorityModelServicer(model, capacity_queue), server)
+    seniority_pb2_grpc.add_SeniorityModelServicer_to_server(SeniorityModelServicer(model, capacity_queue),
+                                                            server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    cannot_bind = (
+        f"cannot listen on {_address(host, port)}: the address is in use or not local; pick another --port"
+    )
     try:
         bound_port = server.add_insecure_port(_address(host, port))
     except RuntimeError as error:
-        raise OSError(f"cannot listen on {_address(host, port)}: {error}; is another server using it?") from error
+        raise OSError(cannot_bind) from error
     if bound_port == 0:
-        raise OSError(f"cannot listen on {_address(host, port)}; is another server using it?")
+        raise OSError(cannot_bind)
     server.start()
     for service in ("", SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
@@ -177,7 +182,8 @@ def serve(
     model = SeniorityClassifier.load(model_path)
     running = start_server(model, host, port, capacity, max_workers)
     logger.info(
-        "seniority model %s serving on %s (capacity %s)", model.version, running.target, describe_capacity(capacity)
+        "seniority model %s serving on %s (capacity %s)", model.version, running.target,
+        describe_capacity(capacity)
     )
     stop_requested = threading.Event()
 

@@ -101,9 +101,11 @@ FAMILIES: tuple[Family, ...] = (
             "de": Translation((("Softwareentwickler", 2), ("Softwareingenieur", 2), ("Java Entwickler", 2),
                                ("Webentwickler", 2)), ("Softwareentwicklung", "IT", "Entwicklung")),
             "fr": Translation((("Ingénieur logiciel", 2), ("Développeur", 2), ("Développeur Full Stack", 2),
-                               ("Développeur Web", 2)), ("Développement Logiciel", "Informatique", "Ingénierie")),
+                               ("Développeur Web", 2)),
+                               ("Développement Logiciel", "Informatique", "Ingénierie")),
             "es": Translation((("Ingeniero de Software", 2), ("Desarrollador", 2), ("Programador", 2),
-                               ("Desarrollador Web", 2)), ("Desarrollo de Software", "Tecnología", "Ingeniería")),
+                               ("Desarrollador Web", 2)),
+                               ("Desarrollo de Software", "Tecnología", "Ingeniería")),
         },
     ),
     Family(
@@ -123,7 +125,8 @@ FAMILIES: tuple[Family, ...] = (
         staff_titles=True,
         translations={
             "de": Translation((("Data Scientist", 2), ("Datenanalyst", 2)), ("Data Science", "Datenanalyse")),
-            "fr": Translation((("Analyste de données", 2), ("Data Scientist", 2)), ("Data", "Analyse de Données")),
+            "fr": Translation((("Analyste de données", 2), ("Data Scientist", 2)),
+                              ("Data", "Analyse de Données")),
             "es": Translation((("Analista de Datos", 2), ("Científico de Datos", 2)), ("Datos", "Analítica")),
         },
     ),
@@ -137,9 +140,11 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "devops",
-        (("DevOps Engineer", 2), ("Site Reliability Engineer", 2), ("Cloud Engineer", 2), ("Systems Engineer", 2),
-         ("Infrastructure Engineer", 2), ("Platform Engineer", 2), ("Release Engineer", 2), ("Cloud Architect", 3)),
-        ("DevOps", "Infrastructure", "Cloud Infrastructure", "Site Reliability Engineering", "Cloud Operations"),
+        (("DevOps Engineer", 2), ("Site Reliability Engineer", 2), ("Cloud Engineer", 2),
+         ("Systems Engineer", 2), ("Infrastructure Engineer", 2), ("Platform Engineer", 2),
+         ("Release Engineer", 2), ("Cloud Architect", 3)),
+        ("DevOps", "Infrastructure", "Cloud Infrastructure", "Site Reliability Engineering",
+         "Cloud Operations"),
         staff_titles=True,
     ),
     Family(
@@ -152,9 +157,9 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "security",
-        (("Security Engineer", 2), ("Security Analyst", 2), ("Cybersecurity Analyst", 2), ("Penetration Tester", 2),
-         ("SOC Analyst", 2), ("Security Architect", 3), ("Information Security Analyst", 2),
-         ("Incident Responder", 2)),
+        (("Security Engineer", 2), ("Security Analyst", 2), ("Cybersecurity Analyst", 2),
+         ("Penetration Tester", 2), ("SOC Analyst", 2), ("Security Architect", 3),
+         ("Information Security Analyst", 2), ("Incident Responder", 2)),
         ("Information Security", "Cybersecurity", "Security Operations", "Security Engineering", "Security"),
         {7: ("CISO", "Chief Information Security Officer", "Chief Security Officer")},
         staff_titles=True,
@@ -173,8 +178,8 @@ FAMILIES: tuple[Family, ...] = (
          ("Product Operations Analyst", 2)),
         ("Product", "Product Management", "Product Strategy", "Product Operations"),
         {2: ("Associate Product Manager",),
-         4: ("Product Manager", "Senior Product Manager", "Technical Product Manager", "Group Product Manager",
-             "Digital Product Manager"),
+         4: ("Product Manager", "Senior Product Manager", "Technical Product Manager",
+             "Group Product Manager", "Digital Product Manager"),
          7: ("CPO", "Chief Product Officer")},
     ),
     Family(
@@ -188,8 +193,9 @@ FAMILIES: tuple[Family, ...] = (
         "accounting",
         (("Accountant", 2), ("Staff Accountant", 2), ("Accounts Payable Specialist", 2),
          ("Accounts Receivable Bookkeeper", 2), ("Bookkeeper", 2), ("Payroll Accountant", 2),
-         ("Cost Accountant", 2), ("General Ledger Accountant", 2), ("Accounting Clerk", 1), ("Billing Clerk", 1),
-         ("Accounts Payable Clerk", 1), ("Fund Accountant", 2), ("Chartered Accountant", 3)),
+         ("Cost Accountant", 2), ("General Ledger Accountant", 2), ("Accounting Clerk", 1),
+         ("Billing Clerk", 1), ("Accounts Payable Clerk", 1), ("Fund Accountant", 2),
+         ("Chartered Accountant", 3)),
         ("Accounting", "Accounts Payable", "Accounts Receivable", "General Ledger", "Payroll"),
         {5: ("Chief of Accountants", "Chief Accountant", "Head Accountant")},
         translations={
@@ -197,7 +203,8 @@ FAMILIES: tuple[Family, ...] = (
                               ("Rechnungswesen", "Buchhaltung")),
             "fr": Translation((("Comptable", 2), ("Aide-comptable", 1), ("Comptable fournisseurs", 2)),
                               ("Comptabilité",)),
-            "es": Translation((("Contador", 2), ("Contable", 2), ("Auxiliar Contable", 1)), ("Contabilidad",)),
+            "es": Translation((("Contador", 2), ("Contable", 2), ("Auxiliar Contable", 1)),
+                              ("Contabilidad",)),
         },
     ),
     Family(
@@ -245,7 +252,8 @@ FAMILIES: tuple[Family, ...] = (
          7: ("Chief Legal Officer", "Managing Partner", "CLO")},
         lead_level=4,
         translations={
-            "de": Translation((("Rechtsanwalt", 3), ("Syndikusrechtsanwalt", 3), ("Rechtsanwaltsfachangestellter", 1)),
+            "de": Translation((("Rechtsanwalt", 3), ("Syndikusrechtsanwalt", 3),
+                               ("Rechtsanwaltsfachangestellter", 1)),
                               ("Recht", "Rechtsabteilung")),
             "fr": Translation((("Juriste", 2), ("Avocat", 3), ("Assistant Juridique", 1)), ("Juridique",)),
             "es": Translation((("Abogado", 3), ("Asesor Jurídico", 2), ("Asistente Legal", 1)),
@@ -254,24 +262,26 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "compliance",
-        (("Compliance Analyst", 2), ("Compliance Officer", 2), ("Compliance Specialist", 2), ("AML Analyst", 2),
-         ("KYC Analyst", 2), ("Risk Analyst", 2), ("Regulatory Affairs Specialist", 2)),
+        (("Compliance Analyst", 2), ("Compliance Officer", 2), ("Compliance Specialist", 2),
+         ("AML Analyst", 2), ("KYC Analyst", 2), ("Risk Analyst", 2), ("Regulatory Affairs Specialist", 2)),
         ("Compliance", "Regulatory Compliance", "Risk and Compliance", "Financial Crime", "Risk Management"),
         {7: ("Chief Compliance Officer", "Chief Risk Officer")},
     ),
     Family(
         "human_resources",
         (("HR Generalist", 2), ("HR Specialist", 2), ("HR Business Partner", 3), ("HR Coordinator", 2),
-         ("Compensation Analyst", 2), ("Benefits Specialist", 2), ("HR Assistant", 2), ("Payroll Specialist", 2),
-         ("People Partner", 3)),
-        ("Human Resources", "HR", "People", "People Operations", "Total Rewards", "Compensation and Benefits"),
+         ("Compensation Analyst", 2), ("Benefits Specialist", 2), ("HR Assistant", 2),
+         ("Payroll Specialist", 2), ("People Partner", 3)),
+        ("Human Resources", "HR", "People", "People Operations", "Total Rewards",
+         "Compensation and Benefits"),
         {7: ("CHRO", "Chief Human Resources Officer", "Chief People Officer")},
         translations={
             "de": Translation((("Personalreferent", 2), ("HR Generalist", 2), ("Personalsachbearbeiter", 2)),
                               ("Personal", "Personalwesen", "HR")),
             "fr": Translation((("Chargé de Recrutement", 2), ("Gestionnaire RH", 2), ("Assistant RH", 1)),
                               ("Ressources Humaines", "RH")),
-            "es": Translation((("Técnico de Recursos Humanos", 2), ("Reclutador", 2), ("Asistente de RRHH", 1)),
+            "es": Translation((("Técnico de Recursos Humanos", 2), ("Reclutador", 2),
+                               ("Asistente de RRHH", 1)),
                               ("Recursos Humanos", "RRHH")),
         },
     ),
@@ -303,17 +313,18 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "customer_success",
         (("Customer Success Specialist", 2), ("Customer Success Associate", 2),
-         ("Client Services Representative", 2), ("Implementation Specialist", 2), ("Onboarding Specialist", 2),
-         ("Renewals Specialist", 2)),
+         ("Client Services Representative", 2), ("Implementation Specialist", 2),
+         ("Onboarding Specialist", 2), ("Renewals Specialist", 2)),
         ("Customer Success", "Client Services", "Account Management", "Client Relations"),
-        {4: ("Customer Success Manager", "Client Manager", "Relationship Manager", "Client Relationship Manager"),
+        {4: ("Customer Success Manager", "Client Manager", "Relationship Manager",
+             "Client Relationship Manager"),
          7: ("Chief Customer Officer",)},
     ),
     Family(
         "marketing",
         (("Marketing Specialist", 2), ("Marketing Coordinator", 2), ("Digital Marketing Specialist", 2),
-         ("SEO Specialist", 2), ("Content Marketer", 2), ("Marketing Analyst", 2), ("Social Media Specialist", 2),
-         ("Growth Marketer", 2), ("Performance Marketing Specialist", 2)),
+         ("SEO Specialist", 2), ("Content Marketer", 2), ("Marketing Analyst", 2),
+         ("Social Media Specialist", 2), ("Growth Marketer", 2), ("Performance Marketing Specialist", 2)),
         ("Marketing", "Digital Marketing", "Growth", "Brand", "Demand Generation", "Product Marketing"),
         {4: ("Brand Manager", "Product Marketing Manager", "Campaign Manager", "Social Media Manager"),
          7: ("CMO", "Chief Marketing Officer")},
@@ -349,14 +360,16 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "operations",
         (("Operations Analyst", 2), ("Operations Specialist", 2), ("Operations Coordinator", 2),
-         ("Business Operations Associate", 2), ("Process Improvement Specialist", 2), ("Operations Associate", 2)),
+         ("Business Operations Associate", 2), ("Process Improvement Specialist", 2),
+         ("Operations Associate", 2)),
         ("Operations", "Business Operations", "Strategy and Operations", "Global Operations",
          "Revenue Operations"),
         {7: ("COO", "Chief Operating Officer")},
         translations={
             "de": Translation((("Sachbearbeiter", 2), ("Prozessmanager", 3)), ("Betrieb", "Operations")),
             "fr": Translation((("Chargé d'Opérations", 2), ("Analyste Opérations", 2)), ("Opérations",)),
-            "es": Translation((("Analista de Operaciones", 2), ("Técnico de Operaciones", 2)), ("Operaciones",)),
+            "es": Translation((("Analista de Operaciones", 2), ("Técnico de Operaciones", 2)),
+                              ("Operaciones",)),
         },
     ),
     Family(
@@ -384,12 +397,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "manufacturing",
         (("Production Operator", 2), ("Machine Operator", 2), ("Assembler", 2), ("Production Technician", 2),
-         ("CNC Machinist", 2), ("Quality Inspector", 2), ("Manufacturing Engineer", 2), ("Process Engineer", 2),
-         ("Production Worker", 1), ("Welder", 2)),
+         ("CNC Machinist", 2), ("Quality Inspector", 2), ("Manufacturing Engineer", 2),
+         ("Process Engineer", 2), ("Production Worker", 1), ("Welder", 2)),
         ("Production", "Manufacturing", "Assembly", "Plant Operations", "Quality Control"),
         {4: ("Plant Manager", "Shift Supervisor", "Foreman", "Production Foreman"), 6: ("Plant Director",)},
         translations={
-            "de": Translation((("Produktionsmitarbeiter", 1), ("Maschinenbediener", 2), ("Industriemechaniker", 2)),
+            "de": Translation((("Produktionsmitarbeiter", 1), ("Maschinenbediener", 2),
+                               ("Industriemechaniker", 2)),
                               ("Produktion", "Fertigung")),
             "fr": Translation((("Opérateur de Production", 2), ("Technicien de Production", 2)),
                               ("Production", "Usine")),
@@ -414,9 +428,9 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "electrical_engineering",
-        (("Electrical Engineer", 2), ("Electronics Engineer", 2), ("Electrician", 2), ("Hardware Engineer", 2),
-         ("Controls Engineer", 2), ("Power Systems Engineer", 2), ("Electrical Technician", 2),
-         ("PCB Designer", 2)),
+        (("Electrical Engineer", 2), ("Electronics Engineer", 2), ("Electrician", 2),
+         ("Hardware Engineer", 2), ("Controls Engineer", 2), ("Power Systems Engineer", 2),
+         ("Electrical Technician", 2), ("PCB Designer", 2)),
         ("Electrical Engineering", "Hardware Engineering", "Electronics", "Power Systems"),
         staff_titles=True,
         translations={
@@ -440,18 +454,20 @@ FAMILIES: tuple[Family, ...] = (
         (("Marine Engineer", 2), ("Deck Officer", 2), ("Marine Technician", 2), ("Naval Architect", 3),
          ("Deckhand", 1), ("Able Seaman", 1), ("Marine Electrician", 2)),
         ("Marine Operations", "Fleet Management", "Marine Engineering", "Vessel Operations"),
-        {4: ("Superintendent Engineer", "Technical Superintendent", "Marine Superintendent", "Fleet Superintendent"),
+        {4: ("Superintendent Engineer", "Technical Superintendent", "Marine Superintendent",
+             "Fleet Superintendent"),
          5: ("Chief Engineer",)},
     ),
     Family(
         "nursing",
-        (("Registered Nurse", 2), ("Staff Nurse", 2), ("Licensed Practical Nurse", 2), ("Nurse Practitioner", 3),
-         ("Nursing Assistant", 1), ("Certified Nursing Assistant", 1), ("Clinical Nurse Specialist", 3),
-         ("ICU Nurse", 2), ("Travel Nurse", 2)),
+        (("Registered Nurse", 2), ("Staff Nurse", 2), ("Licensed Practical Nurse", 2),
+         ("Nurse Practitioner", 3), ("Nursing Assistant", 1), ("Certified Nursing Assistant", 1),
+         ("Clinical Nurse Specialist", 3), ("ICU Nurse", 2), ("Travel Nurse", 2)),
         ("Nursing", "Patient Care", "Intensive Care", "Emergency Department", "Surgical Services"),
         {4: ("Charge Nurse", "Nurse Manager", "Ward Manager"), 7: ("Chief Nursing Officer",)},
         translations={
-            "de": Translation((("Gesundheits- und Krankenpfleger", 2), ("Pflegefachkraft", 2), ("Pflegehelfer", 1)),
+            "de": Translation((("Gesundheits- und Krankenpfleger", 2), ("Pflegefachkraft", 2),
+                               ("Pflegehelfer", 1)),
                               ("Pflege", "Intensivstation")),
             "fr": Translation((("Infirmier", 2), ("Infirmière", 2), ("Aide-Soignant", 1)), ("Soins",)),
             "es": Translation((("Enfermero", 2), ("Enfermera", 2), ("Auxiliar de Enfermería", 1)),
@@ -499,7 +515,8 @@ FAMILIES: tuple[Family, ...] = (
         (("Cashier", 1), ("Retail Sales Associate", 1), ("Store Associate", 1), ("Stock Associate", 1),
          ("Visual Merchandiser", 2), ("Merchandiser", 2), ("Shop Assistant", 1), ("Customer Assistant", 1)),
         ("Store", "Retail", "Store Operations", "Merchandising"),
-        {3: ("Assistant Store Manager", "Shift Lead", "Key Holder"), 4: ("Store Manager", "Department Manager"),
+        {3: ("Assistant Store Manager", "Shift Lead", "Key Holder"),
+         4: ("Store Manager", "Department Manager"),
          5: ("District Manager", "Regional Manager", "Area Manager")},
         translations={
             "de": Translation((("Kassierer", 1), ("Verkaufsberater", 2), ("Einzelhandelskaufmann", 2)),
@@ -511,14 +528,16 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "hospitality",
-        (("Line Cook", 2), ("Prep Cook", 1), ("Waiter", 1), ("Bartender", 2), ("Barista", 1), ("Housekeeper", 1),
-         ("Front Desk Agent", 1), ("Dishwasher", 1), ("Cook", 2), ("Concierge", 2), ("Server", 1)),
+        (("Line Cook", 2), ("Prep Cook", 1), ("Waiter", 1), ("Bartender", 2), ("Barista", 1),
+         ("Housekeeper", 1), ("Front Desk Agent", 1), ("Dishwasher", 1), ("Cook", 2), ("Concierge", 2),
+         ("Server", 1)),
         ("Kitchen", "Food and Beverage", "Housekeeping", "Front Office", "Guest Services"),
         {3: ("Sous Chef", "Chef de Partie"), 4: ("Restaurant Manager", "Hotel Manager"),
          5: ("Head Chef", "Executive Chef", "Chef de Cuisine"), 6: ("Hotel General Manager",)},
         translations={
             "de": Translation((("Koch", 2), ("Servicekraft", 1), ("Hotelfachmann", 2)), ("Küche", "Service")),
-            "fr": Translation((("Cuisinier", 2), ("Serveur", 1), ("Réceptionniste", 1)), ("Cuisine", "Restauration")),
+            "fr": Translation((("Cuisinier", 2), ("Serveur", 1), ("Réceptionniste", 1)),
+                              ("Cuisine", "Restauration")),
             "es": Translation((("Cocinero", 2), ("Camarero", 1), ("Recepcionista", 1)), ("Cocina", "Sala")),
         },
     ),
@@ -532,28 +551,32 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "administration",
-        (("Administrative Assistant", 2), ("Office Assistant", 1), ("Receptionist", 1), ("Executive Assistant", 2),
-         ("Data Entry Clerk", 1), ("Office Administrator", 2), ("Secretary", 2), ("Personal Assistant", 2),
-         ("File Clerk", 1), ("Mailroom Clerk", 1)),
+        (("Administrative Assistant", 2), ("Office Assistant", 1), ("Receptionist", 1),
+         ("Executive Assistant", 2), ("Data Entry Clerk", 1), ("Office Administrator", 2), ("Secretary", 2),
+         ("Personal Assistant", 2), ("File Clerk", 1), ("Mailroom Clerk", 1)),
         ("Administration", "Office Administration", "Office Services", "Administrative Services"),
-        {2: ("Executive Assistant to the CEO", "Executive Assistant to the CFO", "Executive Assistant to the COO",
-             "Assistant to the Managing Director", "Personal Assistant to the CEO",
-             "Assistant to the Director of Finance", "Executive Assistant to the VP of Sales",
-             "Executive Assistant to the Head of Legal", "Assistant to the General Counsel"),
+        {2: ("Executive Assistant to the CEO", "Executive Assistant to the CFO",
+             "Executive Assistant to the COO", "Assistant to the Managing Director",
+             "Personal Assistant to the CEO", "Assistant to the Director of Finance",
+             "Executive Assistant to the VP of Sales", "Executive Assistant to the Head of Legal",
+             "Assistant to the General Counsel"),
          4: ("Office Manager",)},
         translations={
             "de": Translation((("Bürokaufmann", 2), ("Sekretärin", 2), ("Assistenz der Geschäftsführung", 2)),
                               ("Verwaltung", "Büro")),
-            "fr": Translation((("Assistant Administratif", 2), ("Secrétaire", 2), ("Assistante de Direction", 2)),
+            "fr": Translation((("Assistant Administratif", 2), ("Secrétaire", 2),
+                               ("Assistante de Direction", 2)),
                               ("Administration",)),
-            "es": Translation((("Auxiliar Administrativo", 2), ("Secretaria", 2), ("Asistente de Dirección", 2)),
+            "es": Translation((("Auxiliar Administrativo", 2), ("Secretaria", 2),
+                               ("Asistente de Dirección", 2)),
                               ("Administración",)),
         },
     ),
     Family(
         "consulting",
-        (("Consultant", 2), ("Business Consultant", 2), ("Management Consultant", 3), ("Strategy Consultant", 3),
-         ("Analyst", 2), ("IT Consultant", 2), ("SAP Consultant", 2), ("Associate Consultant", 2)),
+        (("Consultant", 2), ("Business Consultant", 2), ("Management Consultant", 3),
+         ("Strategy Consultant", 3), ("Analyst", 2), ("IT Consultant", 2), ("SAP Consultant", 2),
+         ("Associate Consultant", 2)),
         ("Consulting", "Advisory", "Strategy", "Management Consulting", "Technology Consulting"),
         {4: ("Engagement Manager",), 5: ("Associate Partner",), 6: ("Partner", "Senior Partner"),
          7: ("Managing Partner",)},
@@ -565,8 +588,9 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "investment_banking",
-        (("Investment Banking Analyst", 2), ("Equity Research Analyst", 2), ("Trader", 2), ("Portfolio Analyst", 2),
-         ("Quantitative Analyst", 2), ("Investment Analyst", 2), ("Private Equity Analyst", 2)),
+        (("Investment Banking Analyst", 2), ("Equity Research Analyst", 2), ("Trader", 2),
+         ("Portfolio Analyst", 2), ("Quantitative Analyst", 2), ("Investment Analyst", 2),
+         ("Private Equity Analyst", 2)),
         ("Investment Banking", "Equity Research", "Capital Markets", "Mergers and Acquisitions",
          "Asset Management", "Private Equity", "Trading"),
         {3: ("Associate, Investment Banking", "Investment Banking Associate", "Private Equity Associate"),
@@ -588,8 +612,8 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "project_management",
-        (("Project Coordinator", 2), ("Project Analyst", 2), ("Project Administrator", 2), ("Scrum Master", 3),
-         ("Project Scheduler", 2), ("PMO Analyst", 2), ("Agile Coach", 3)),
+        (("Project Coordinator", 2), ("Project Analyst", 2), ("Project Administrator", 2),
+         ("Scrum Master", 3), ("Project Scheduler", 2), ("PMO Analyst", 2), ("Agile Coach", 3)),
         ("Project Management", "PMO", "Program Management", "Delivery"),
         {4: ("Project Manager", "Program Manager", "Delivery Manager", "Senior Project Manager",
              "IT Project Manager", "Construction Project Manager")},
@@ -607,8 +631,8 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "transportation",
-        (("Truck Driver", 2), ("Delivery Driver", 2), ("Dispatcher", 2), ("Courier", 1), ("Fleet Coordinator", 2),
-         ("Bus Driver", 2), ("Transport Planner", 2)),
+        (("Truck Driver", 2), ("Delivery Driver", 2), ("Dispatcher", 2), ("Courier", 1),
+         ("Fleet Coordinator", 2), ("Bus Driver", 2), ("Transport Planner", 2)),
         ("Transportation", "Fleet", "Dispatch", "Delivery Operations"),
         translations={
             "de": Translation((("Berufskraftfahrer", 2), ("Fahrer", 2)), ("Fuhrpark", "Transport")),
@@ -618,8 +642,9 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "social_care_therapy",
-        (("Social Worker", 2), ("Case Manager", 2), ("Counselor", 2), ("Therapist", 3), ("Physical Therapist", 3),
-         ("Psychologist", 3), ("Occupational Therapist", 3), ("Care Assistant", 1), ("Support Worker", 1)),
+        (("Social Worker", 2), ("Case Manager", 2), ("Counselor", 2), ("Therapist", 3),
+         ("Physical Therapist", 3), ("Psychologist", 3), ("Occupational Therapist", 3), ("Care Assistant", 1),
+         ("Support Worker", 1)),
         ("Social Services", "Behavioral Health", "Rehabilitation", "Therapy Services"),
     ),
     Family(
@@ -632,19 +657,22 @@ FAMILIES: tuple[Family, ...] = (
          4: ("Manager", "Senior Manager", "Team Lead", "Team Leader", "Supervisor"),
          5: ("Chief of Staff", "Vice President", "VP", "Head of Department", "Country Manager",
              "Associate Director"),
-         6: ("Managing Director", "General Manager", "Executive Director", "Director", "Senior Vice President",
-             "Executive Vice President", "SVP", "EVP", "Senior Director", "Regional Director"),
+         6: ("Managing Director", "General Manager", "Executive Director", "Director",
+             "Senior Vice President", "Executive Vice President", "SVP", "EVP", "Senior Director",
+             "Regional Director"),
          7: ("CEO", "Chief Executive Officer", "President", "President and CEO", "President & CEO",
-             "Founder & CEO", "Co-Founder and CEO", "Chairman and CEO", "Executive Chairman", "Chief Executive",
-             "Group CEO", "Interim CEO", "Chairman of the Board", "Owner and CEO", "Co-Founder & CEO")},
+             "Founder & CEO", "Co-Founder and CEO", "Chairman and CEO", "Executive Chairman",
+             "Chief Executive", "Group CEO", "Interim CEO", "Chairman of the Board", "Owner and CEO",
+             "Co-Founder & CEO")},
     ),
 )
 
 # Level patterns. {role} is an individual-contributor role, {dept} a department the family's managers lead.
 ENTRY_ROLE_PATTERNS = (
-    "{role} Intern", "Intern, {role}", "Intern - {role}", "{role} Trainee", "Trainee {role}", "{role} Apprentice",
-    "Apprentice {role}", "Graduate {role}", "Working Student {role}", "Summer Intern - {role}",
-    "{role} Internship", "{role} Co-op", "Entry Level {role}", "Entry-Level {role}", "Graduate Trainee {role}",
+    "{role} Intern", "Intern, {role}", "Intern - {role}", "{role} Trainee", "Trainee {role}",
+    "{role} Apprentice", "Apprentice {role}", "Graduate {role}", "Working Student {role}",
+    "Summer Intern - {role}", "{role} Internship", "{role} Co-op", "Entry Level {role}", "Entry-Level {role}",
+    "Graduate Trainee {role}",
 )
 ENTRY_DEPT_PATTERNS = (
     "{dept} Intern", "Intern, {dept}", "{dept} Internship", "{dept} Trainee", "{dept} Apprentice",
@@ -664,17 +692,19 @@ MANAGER_DEPT_PATTERNS = (
     "{dept} Team Leader", "{dept} Supervisor", "Supervisor, {dept}", "{dept} Section Manager",
 )
 DIRECTOR_DEPT_PATTERNS = (
-    "Head of {dept}", "Head, {dept}", "Global Head of {dept}", "Group Head of {dept}", "Deputy Head of {dept}",
-    "VP {dept}", "VP of {dept}", "VP, {dept}", "VP - {dept}", "Vice President {dept}", "Vice President of {dept}",
-    "Vice President, {dept}", "Associate Director, {dept}", "Associate Director of {dept}",
-    "Assistant Director of {dept}", "Deputy Director, {dept}",
+    "Head of {dept}", "Head, {dept}", "Global Head of {dept}", "Group Head of {dept}",
+    "Deputy Head of {dept}", "VP {dept}", "VP of {dept}", "VP, {dept}", "VP - {dept}",
+    "Vice President {dept}", "Vice President of {dept}", "Vice President, {dept}",
+    "Associate Director, {dept}", "Associate Director of {dept}", "Assistant Director of {dept}",
+    "Deputy Director, {dept}",
 )
 EXECUTIVE_DEPT_PATTERNS = (
-    "Director of {dept}", "Director, {dept}", "{dept} Director", "Director - {dept}", "Senior Director of {dept}",
-    "Senior Director, {dept}", "Executive Director, {dept}", "Managing Director, {dept}",
-    "Managing Director - {dept}", "Senior Vice President, {dept}", "Senior Vice President of {dept}",
-    "SVP {dept}", "SVP, {dept}", "Executive Vice President, {dept}", "EVP {dept}", "EVP of {dept}",
-    "Group Director, {dept}", "Regional Director, {dept}", "General Manager, {dept}", "{dept} General Manager",
+    "Director of {dept}", "Director, {dept}", "{dept} Director", "Director - {dept}",
+    "Senior Director of {dept}", "Senior Director, {dept}", "Executive Director, {dept}",
+    "Managing Director, {dept}", "Managing Director - {dept}", "Senior Vice President, {dept}",
+    "Senior Vice President of {dept}", "SVP {dept}", "SVP, {dept}", "Executive Vice President, {dept}",
+    "EVP {dept}", "EVP of {dept}", "Group Director, {dept}", "Regional Director, {dept}",
+    "General Manager, {dept}", "{dept} General Manager",
 )
 
 # Non-English patterns by language and level; role patterns only apply to roles whose bare level fits.
@@ -685,7 +715,8 @@ LANGUAGE_PATTERNS: dict[str, dict[int, tuple[tuple[str, ...], tuple[str, ...]]]]
              "Auszubildender {role}", "Ausbildung zum {role}", "Trainee {role}"),
             ("Praktikant {dept}", "Praktikum im Bereich {dept}", "Werkstudent {dept}")),
         2: (("Junior {role}", "Junior-{role}"), ("Sachbearbeiter {dept}", "Mitarbeiter {dept}")),
-        3: (("Senior {role}", "Erfahrener {role}", "Leitender {role}"), ("Referent {dept}", "Spezialist {dept}")),
+        3: (("Senior {role}", "Erfahrener {role}", "Leitender {role}"),
+            ("Referent {dept}", "Spezialist {dept}")),
         4: ((), ("Teamleiter {dept}", "Teamleitung {dept}", "Gruppenleiter {dept}", "Teamleiter*in {dept}")),
         5: ((), ("Leiter {dept}", "Leitung {dept}", "Abteilungsleiter {dept}", "Bereichsleiter {dept}",
                  "Leiterin {dept}", "Head of {dept}")),
@@ -694,11 +725,13 @@ LANGUAGE_PATTERNS: dict[str, dict[int, tuple[tuple[str, ...], tuple[str, ...]]]]
                  "Vorstand {dept}", "Vorstandsmitglied")),
     },
     "fr": {
-        1: (("Stagiaire {role}", "Stage - {role}", "Alternant {role}", "Alternance - {role}", "Apprenti {role}"),
+        1: (("Stagiaire {role}", "Stage - {role}", "Alternant {role}", "Alternance - {role}",
+             "Apprenti {role}"),
             ("Stagiaire {dept}", "Stage {dept}", "Alternant {dept}")),
         2: (("{role} Junior", "{role} Débutant"), ("Chargé {dept}", "Gestionnaire {dept}")),
         3: (("{role} Senior", "{role} Confirmé", "{role} Expérimenté"), ("Expert {dept}",)),
-        4: ((), ("Responsable {dept}", "Chef d'Équipe {dept}", "Manager {dept}", "Responsable d'Équipe {dept}")),
+        4: ((),
+            ("Responsable {dept}", "Chef d'Équipe {dept}", "Manager {dept}", "Responsable d'Équipe {dept}")),
         5: ((), ("Chef de Service {dept}", "Directeur Adjoint {dept}", "Vice-Président {dept}")),
         6: ((), ("Directeur {dept}", "Directrice {dept}", "Directeur - {dept}")),
         7: ((), ("Directeur Général", "Directrice Générale", "Président-Directeur Général", "PDG",
@@ -728,17 +761,19 @@ SUB_TEAMS = (
     "Backend Systems", "Data Flow", "Payments", "Platform", "Core Banking", "Consumer", "Enterprise", "Cloud",
     "Mobile", "Growth", "Risk", "EMEA", "APAC", "Americas", "North America", "LATAM", "DACH", "Night Shift",
     "Weekend Shift", "Customer Experience", "Search", "Ads", "Identity", "Billing", "Healthcare", "Oncology",
-    "Corporate", "Public Sector", "Commercial", "Global", "Retail Banking", "Wealth", "E-commerce", "Logistics",
-    "Infrastructure", "Security", "Machine Learning", "Marketplace", "Fintech", "Automotive", "Energy",
-    "Aerospace", "Pharma", "Media", "Gaming", "Supply", "Hardware", "Devices", "Insurance", "Treasury",
+    "Corporate", "Public Sector", "Commercial", "Global", "Retail Banking", "Wealth", "E-commerce",
+    "Logistics", "Infrastructure", "Security", "Machine Learning", "Marketplace", "Fintech", "Automotive",
+    "Energy", "Aerospace", "Pharma", "Media", "Gaming", "Supply", "Hardware", "Devices", "Insurance",
+    "Treasury",
 )
 LOCATIONS = (
     "New York, NY", "London", "Berlin", "Remote", "San Francisco, CA", "Austin, TX", "Toronto", "Paris",
-    "Madrid", "Munich", "Singapore", "Sydney", "Chicago, IL", "Boston, MA", "Seattle, WA", "Dublin", "Amsterdam",
-    "Zurich", "Bangalore", "Tokyo", "Mexico City", "São Paulo", "Denver, CO", "Atlanta, GA", "Dallas, TX",
-    "Miami, FL", "Los Angeles, CA", "Hamburg", "Frankfurt", "Lyon", "Barcelona", "Warsaw", "Lisbon", "Stockholm",
-    "Vienna", "Prague", "Manchester", "Edinburgh", "Phoenix, AZ", "Remote - US", "US Remote", "Hybrid",
-    "Charlotte, NC", "Raleigh, NC", "Montreal", "Bogotá", "Buenos Aires", "Milan", "Brussels", "Copenhagen",
+    "Madrid", "Munich", "Singapore", "Sydney", "Chicago, IL", "Boston, MA", "Seattle, WA", "Dublin",
+    "Amsterdam", "Zurich", "Bangalore", "Tokyo", "Mexico City", "São Paulo", "Denver, CO", "Atlanta, GA",
+    "Dallas, TX", "Miami, FL", "Los Angeles, CA", "Hamburg", "Frankfurt", "Lyon", "Barcelona", "Warsaw",
+    "Lisbon", "Stockholm", "Vienna", "Prague", "Manchester", "Edinburgh", "Phoenix, AZ", "Remote - US",
+    "US Remote", "Hybrid", "Charlotte, NC", "Raleigh, NC", "Montreal", "Bogotá", "Buenos Aires", "Milan",
+    "Brussels", "Copenhagen",
 )
 SUFFIX_FORMATS = (
     " - {sub}", ", {sub}", " ({sub})", " – {sub}", " - {loc}", ", {loc}", " ({loc})", " | {loc}", " [{loc}]",
@@ -770,7 +805,7 @@ ABBREVIATION_REGEXES = tuple((re.compile(pattern), forms) for pattern, forms in 
 
 
 def title_key(title: str) -> str:
-    """The SPEC's normalization (NFKC, casefold, collapsed whitespace): titles equal under it are one title."""
+    """The SPEC's normalization (NFKC, casefold, single spaces); titles equal under it are one title."""
     return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
 
 
@@ -884,7 +919,7 @@ def _recase(title: str, rng: random.Random) -> str:
 
 
 def add_posting_noise(title: str, language: str, rng: random.Random) -> str:
-    """Dress a clean title the way scraped postings do: abbreviations, suffixes, brackets, casing, stray spaces."""
+    """Dress a clean title as scraped postings do: abbreviations, suffixes, brackets, casing, stray spaces."""
     if language == "en" and rng.random() < 0.5:
         title = _abbreviate(title, rng)
     if language != "en" and rng.random() < 0.5:
@@ -914,7 +949,7 @@ class LabeledTitle:
 
 
 def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
-    """Draw the labeled set: the SPEC examples, then distinct noisy titles per level, balanced over families."""
+    """Draw the labeled set: the SPEC examples, then distinct noisy titles per level, spread over families."""
     rng = random.Random(seed)
     candidates = candidate_titles()
     rows: list[LabeledTitle] = []
@@ -926,7 +961,9 @@ def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
             return False
         if key in label_of:
             if label_of[key] != level:
-                raise ValueError(f"training rules disagree on {title!r}: level {label_of[key]} and level {level}")
+                raise ValueError(
+                    f"training rules disagree on {title!r}: level {label_of[key]} and level {level}"
+                )
             return False
         label_of[key] = level
         rows.append(LabeledTitle(title, level, family))
@@ -942,7 +979,9 @@ def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
         while drawn < target:
             attempts += 1
             if attempts > 200 * target:
-                raise RuntimeError(f"could not draw {target} distinct level-{level} titles; add more patterns")
+                raise RuntimeError(
+                    f"could not draw {target} distinct level-{level} titles; add more patterns"
+                )
             # About one title in eight is German, French or Spanish.
             source = rng.choice(foreign) if foreign and rng.random() < 0.12 else rng.choice(english)
             family, _, language = source.partition("@")
@@ -979,7 +1018,9 @@ def read_training_data(path: Path = DEFAULT_TRAINING_DATA_PATH) -> list[LabeledT
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-            raise ValueError(f"{path} must have the columns {','.join(CSV_COLUMNS)}, found {reader.fieldnames}")
+            raise ValueError(
+                f"{path} must have the columns {','.join(CSV_COLUMNS)}, found {reader.fieldnames}"
+            )
         return [LabeledTitle(row["title"], int(row["seniority"]), row["family"]) for row in reader]
 
 

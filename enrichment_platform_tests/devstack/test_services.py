@@ -11,7 +11,6 @@ import pytest
 import redis
 
 from enrichment_platform.devstack import services
-from enrichment_platform_tests.conftest import model_server_missing_reason
 
 pytestmark = pytest.mark.integration
 
@@ -183,13 +182,11 @@ def test_grpc_service_that_never_serves_times_out_and_is_stopped(tmp_path):
         services.start_grpc_service(command, name="slow-model", workdir=tmp_path, timeout=1)
 
 
-@pytest.mark.skipif(model_server_missing_reason() is not None, reason=model_server_missing_reason() or "")
 def test_model_server_reports_serving(model_target):
     assert services.grpc_health_status(model_target) == "SERVING"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(model_server_missing_reason() is not None, reason=model_server_missing_reason() or "")
 def test_started_model_server_stops(tmp_path):
     with services.start_model_server(capacity=0, workdir=tmp_path) as service:
         assert services.grpc_health_status(service.target) == "SERVING"

@@ -66,7 +66,8 @@ def test_spec_scale_examples_are_predicted_correctly(model):
     titles = [title for title, _, _ in SPEC_EXAMPLES]
     expected = np.array([level for _, level, _ in SPEC_EXAMPLES])
     predicted = model.predict([""] * len(titles), titles)
-    wrong = [(title, int(level)) for title, level, ok in zip(titles, predicted, predicted == expected) if not ok]
+    wrong = [(title, int(level)) for title, level, ok in zip(titles, predicted,
+                                                             predicted == expected) if not ok]
     assert len(wrong) <= 2, wrong
 
 

@@ -1,4 +1,3 @@
-import os
 import queue
 import re
 import signal
@@ -7,6 +6,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
 import pytest
@@ -22,7 +22,8 @@ from enrichment_platform.seniority.server import (
     start_server,
 )
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = re.compile(r"seniority model (sm-[0-9a-f]{8}) serving on 127\.0\.0\.1:(\d+) \(capacity (.+)\)")
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +60,14 @@ def stub(unlimited_server, channel_to):
 
 def batch_of(pairs):
     return seniority_pb2.SeniorityRequestBatch(
-        batch=[seniority_pb2.SeniorityRequest(uuid=uuid, company=company, title=title) for uuid, company, title in pairs]
+        batch=[seniority_pb2.SeniorityRequest(uuid=uuid, company=company, title=title) for uuid, company,
+               title in pairs]
     )
 
 
 def numbered_batch(size, first_uuid=0):
-    return batch_of((first_uuid + index, "Acme Corp", f"Senior Data Engineer {index}") for index in range(size))
+    return batch_of((first_uuid + index, "Acme Corp",
+                     f"Senior Data Engineer {index}") for index in range(size))
 
 
 def test_uuids_are_echoed_in_request_order(stub):
@@ -187,6 +190,11 @@ def test_graceful_stop_finishes_in_flight_calls_then_refuses_new_ones(model, cha
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
+def test_a_taken_port_fails_loudly(model, unlimited_server):
+    with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{unlimited_server.port}"):
+        start_server(model, port=unlimited_server.port, capacity=0)
+
+
 def _read_lines(stream, lines):
     for line in stream:
         lines.put(line)
@@ -208,8 +216,7 @@ def test_cli_serve_logs_the_port_and_stops_on_sigterm():
             except queue.Empty:
                 assert process.poll() is None, "server exited before it was ready"
                 continue
-            ready = re.search(r"seniority model (sm-[0-9a-f]{8}) serving on 127\.0\.0\.1:(\d+) \(capacity (.+)\)",
-                              line)
+            ready = READY_LINE.search(line)
         assert ready, "server never logged its ready line"
         version, port, capacity = ready.group(1), int(ready.group(2)), ready.group(3)
         assert port != 0 and capacity == "unlimited"

@@ -3,7 +3,13 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
-from enrichment_platform.seniority.stubs import GENERATED_FILES, PROTO_PATH, STUBS_DIR, compile_proto, generate_stubs
+from enrichment_platform.seniority.stubs import (
+    GENERATED_FILES,
+    PROTO_PATH,
+    STUBS_DIR,
+    compile_proto,
+    generate_stubs,
+)
 
 
 def _without_json_names(descriptor: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.FileDescriptorProto:
@@ -31,7 +37,9 @@ def test_committed_stubs_describe_the_proto_file(tmp_path):
     compiled = _compiled_descriptor(tmp_path)
     committed = _committed_descriptor()
 
-    assert [message.name for message in committed.message_type] == [message.name for message in compiled.message_type]
+    assert [message.name for message in committed.message_type] == [
+        message.name for message in compiled.message_type
+    ]
     for committed_message, compiled_message in zip(committed.message_type, compiled.message_type):
         assert committed_message == compiled_message, committed_message.name
     assert list(committed.service) == list(compiled.service)
@@ -72,7 +80,8 @@ def test_regenerating_the_stubs_reproduces_the_committed_files(tmp_path):
     generate_stubs(out_dir=tmp_path)
 
     for name in GENERATED_FILES:
-        assert (tmp_path / name).read_text() == (STUBS_DIR / name).read_text(), f"{name} is stale; run stubs.py"
+        regenerated, committed = (tmp_path / name).read_text(), (STUBS_DIR / name).read_text()
+        assert regenerated == committed, f"{name} is stale; run python -m enrichment_platform.seniority.stubs"
 
 
 def test_grpc_stub_imports_messages_from_the_package():
