@@ -82,7 +82,7 @@ def seniority_augmented_postings(
             "files_in_partition": run.files_total,
             "files_processed": run.files_processed,
             "lines": totals["lines"],
-            "distinct_pairs_per_file_sum": distinct,
+            "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
             "cache_hits": totals["cache_hits"],
             "model_requests": totals["model_requests"],
             "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,

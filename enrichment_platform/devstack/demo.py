@@ -64,8 +64,16 @@ def drop_new_files(raw_uri: str, every: float, stop: threading.Event) -> None:
         print(f"[demo] dropped {raw_uri}{name} ({len(data):,} bytes)", flush=True)
 
 
+def raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(argv)
+    # A shell that starts a job in the background makes it ignore SIGINT, and children inherit that;
+    # handling both signals here means Ctrl-C and `kill` always stop the demo and everything it started.
+    signal.signal(signal.SIGINT, raise_keyboard_interrupt)
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     workdir = arguments.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     dagster_home = workdir / "dagster_home"
@@ -133,10 +141,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 20.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after `timeout`."""
+    """SIGINT the process group (what `dagster dev` shuts down on), then SIGKILL what is left after `timeout`."""
     if process.poll() is not None:
         return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+    for sig in (signal.SIGINT, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
@@ -149,4 +157,7 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 20.0) -> None
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
