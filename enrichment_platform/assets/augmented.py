@@ -15,7 +15,7 @@ from enrichment_platform.resources.model import SeniorityModelClient
 from enrichment_platform.resources.s3 import PostingsStorage
 
 ASSET_NAME = "seniority_augmented_postings"
-TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write")
+TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
 
 
 def staged_lines(data: bytes) -> list[bytes]:
@@ -56,9 +56,10 @@ def seniority_augmented_postings(
         levels, stats = assign_seniority(
             [posting["company"] for posting in postings],
             [posting["title"] for posting in postings],
-            lookup=partial(cache.lookup, namespace),
+            lookup=partial(cache.lookup_and_claim, namespace),
             infer=model.infer,
             store=partial(cache.store, namespace),
+            release=partial(cache.release, namespace),
         )
         counts = level_counts(levels)
         return {
@@ -69,6 +70,7 @@ def seniority_augmented_postings(
             "out_of_range": stats.lines - sum(counts),
             "distinct_pairs": stats.distinct_pairs,
             "cache_hits": stats.cache_hits,
+            "waited_for_others": stats.waited_for_others,
             "model_requests": stats.model_requests,
             **{stage: round(getattr(stats, stage), 4) for stage in TIMED_STAGES},
         }
@@ -85,6 +87,7 @@ def seniority_augmented_postings(
             "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
             "cache_hits": totals["cache_hits"],
             "model_requests": totals["model_requests"],
+            "waited_for_other_runs": totals["waited_for_others"],
             "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,
             **{stage: round(totals[stage], 3) for stage in TIMED_STAGES},
             "seconds": round(run.seconds, 3),

@@ -1,4 +1,8 @@
-"""Seniority for every posting of a file: dedupe normalized pairs, read the cache, infer only the misses."""
+"""Seniority for every posting of a file: dedupe normalized pairs, read the cache, infer only the misses.
+
+Concurrent workers share the cache: a lookup claims the misses it returns, so a pair another worker is
+inferring right now comes back as WAIT and is read again shortly instead of being sent to the model twice.
+"""
 
 import time
 from collections.abc import Callable
@@ -9,9 +13,12 @@ import numpy as np
 from enrichment_platform.core.keys import pair_keys
 from enrichment_platform.core.normalize import normalize_pair
 
-Lookup = Callable[[np.ndarray], np.ndarray]  # fingerprints -> levels, 0 where not cached
+WAIT = 255  # lookup result: another worker holds a live claim on the pair
+
+LookupAndClaim = Callable[[np.ndarray], np.ndarray]  # keys -> levels; 0: claimed by us, WAIT: by another
 Infer = Callable[[list[tuple[str, str]]], np.ndarray]  # normalized pairs -> levels 1..7
-Store = Callable[[np.ndarray, np.ndarray], None]  # fingerprints, levels
+Store = Callable[[np.ndarray, np.ndarray], None]  # keys, levels
+Release = Callable[[np.ndarray], None]  # keys whose claims we give up
 
 
 @dataclass
@@ -21,15 +28,24 @@ class AugmentStats:
     lines: int = 0
     distinct_pairs: int = 0
     cache_hits: int = 0
+    waited_for_others: int = 0
     model_requests: int = 0
     seconds_normalize: float = 0.0
     seconds_cache_read: float = 0.0
     seconds_model: float = 0.0
     seconds_cache_write: float = 0.0
+    seconds_waiting: float = 0.0
 
 
 def assign_seniority(
-    companies: list[str], titles: list[str], lookup: Lookup, infer: Infer, store: Store
+    companies: list[str],
+    titles: list[str],
+    lookup: LookupAndClaim,
+    infer: Infer,
+    store: Store,
+    release: Release = lambda keys: None,
+    poll_seconds: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[np.ndarray, AugmentStats]:
     """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once."""
     started = time.perf_counter()
@@ -42,20 +58,48 @@ def assign_seniority(
     stats.distinct_pairs = len(unique_keys)
     stats.seconds_normalize = time.perf_counter() - started
 
-    started = time.perf_counter()
-    levels = np.asarray(lookup(unique_keys), dtype=np.uint8)
-    stats.seconds_cache_read = time.perf_counter() - started
-    missing = np.flatnonzero(levels == 0)
-    stats.cache_hits = stats.distinct_pairs - len(missing)
-    if len(missing):
+    levels = np.zeros(len(unique_keys), dtype=np.uint8)
+    pending = np.arange(len(unique_keys))
+    first_round = True
+    while len(pending):
+        started = time.perf_counter()
+        found = np.asarray(lookup(unique_keys[pending]), dtype=np.uint8)
+        stats.seconds_cache_read += time.perf_counter() - started
+        cached = (found >= 1) & (found <= 7)
+        levels[pending[cached]] = found[cached]
+        if first_round:
+            stats.cache_hits = int(cached.sum())
+        else:
+            stats.waited_for_others += int(cached.sum())
+        mine = pending[found == 0]
+        if len(mine):
+            _infer_and_store(mine, unique_keys, first_index, pairs, levels, infer, store, release, stats)
+        pending = pending[found == WAIT]
+        if len(pending):
+            started = time.perf_counter()
+            sleep(poll_seconds)
+            stats.seconds_waiting += time.perf_counter() - started
+        first_round = False
+    return levels[inverse], stats
+
+
+def _infer_and_store(mine, unique_keys, first_index, pairs, levels, infer, store, release, stats) -> None:
+    """Infer the pairs this worker claimed and store them; on failure give the claims back."""
+    claimed = unique_keys[mine]
+    try:
         # Send the normalized pair: the answer is then a function of the cache identity, not of which
         # spelling variant happened to come first.
         started = time.perf_counter()
-        inferred = np.asarray(infer([pairs[i] for i in first_index[missing]]), dtype=np.uint8)
-        stats.seconds_model = time.perf_counter() - started
-        stats.model_requests = len(missing)
-        levels[missing] = inferred
+        inferred = np.asarray(infer([pairs[i] for i in first_index[mine]]), dtype=np.uint8)
+        stats.seconds_model += time.perf_counter() - started
+        stats.model_requests += len(mine)
         started = time.perf_counter()
-        store(unique_keys[missing], inferred)
-        stats.seconds_cache_write = time.perf_counter() - started
-    return levels[inverse], stats
+        store(claimed, inferred)
+        stats.seconds_cache_write += time.perf_counter() - started
+    except BaseException as error:
+        try:
+            release(claimed)
+        except Exception as release_error:  # the claims expire on their own; the first error is what matters
+            error.add_note(f"giving back the claims failed too: {release_error}")
+        raise
+    levels[mine] = inferred

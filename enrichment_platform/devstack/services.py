@@ -225,22 +225,72 @@ def reachable_redis(url: str, timeout: float = 0.5) -> bool:
         client.close()
 
 
-def start_redis(workdir: str | Path, timeout: float = 15.0) -> RedisService:
-    """Start a fresh redis-server on a free port (no RDB, no AOF) and wait until it answers PING."""
+def start_redis(workdir: str | Path, timeout: float = 15.0, args: tuple[str, ...] = (),
+                server: str | None = None, scheme: str = "redis") -> RedisService:
+    """Start a fresh redis-server on a free port (no RDB, no AOF) and wait until it answers PING.
+
+    `args` are extra server options; with TLS options, pass `scheme="rediss"` and use `.port` for the TLS
+    port (the plain port is then disabled).
+    """
     directory = Path(workdir)
     directory.mkdir(parents=True, exist_ok=True)
-    server = redis_server_path()
+    server = server or redis_server_path()
+    tls = scheme == "rediss"
 
     def start(port: int) -> RedisService:
-        command = [server, "--bind", LOCALHOST, "--port", str(port), "--save", "", "--appendonly", "no",
-                   "--dir", str(directory), "--logfile", "", "--daemonize", "no"]
+        ports = ["--port", "0", "--tls-port", str(port)] if tls else ["--port", str(port)]
+        command = [server, "--bind", LOCALHOST, *ports, "--save", "", "--appendonly", "no",
+                   "--dir", str(directory), "--logfile", "", "--daemonize", "no", *args]
         process = spawn("redis-server", command, directory / f"redis-{port}.log")
-        url = f"redis://{LOCALHOST}:{port}/0"
-        _wait_until(process, lambda: reachable_redis(url), timeout,
-                    f"could not start redis-server from {server} on port {port}")
+        url = f"{scheme}://{LOCALHOST}:{port}/0"
+        ready = (lambda: port_answers(port)) if tls else (lambda: reachable_redis(url))
+        _wait_until(process, ready, timeout, f"could not start redis-server from {server} on port {port}")
         return RedisService(url=url, port=port, process=process)
 
     return _with_port_retry(start, None)
+
+
+@dataclass
+class RedisClusterService(_Service):
+    """A local Redis Cluster: `nodes` masters without replicas, all slots assigned."""
+
+    url: str
+    nodes: list[RedisService]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def start_redis_cluster(workdir: str | Path, nodes: int = 3, timeout: float = 30.0) -> RedisClusterService:
+    """Start `nodes` cluster-enabled redis-servers, spread the 16384 slots over them and wait for `ok`."""
+    import redis
+
+    directory = Path(workdir)
+    started: list[RedisService] = []
+    try:
+        for index in range(nodes):
+            node_dir = directory / f"node-{index}"
+            started.append(start_redis(node_dir, args=("--cluster-enabled", "yes", "--cluster-config-file",
+                                                       str(node_dir / "nodes.conf"))))
+        clients = [redis.Redis(host=LOCALHOST, port=node.port) for node in started]
+        bounds = [round(i * 16384 / nodes) for i in range(nodes + 1)]
+        for client, first, last in zip(clients, bounds, bounds[1:]):
+            client.execute_command("CLUSTER ADDSLOTS", *range(first, last))  # Redis 6 has no ADDSLOTSRANGE
+        for node in started[1:]:
+            clients[0].execute_command("CLUSTER MEET", LOCALHOST, node.port)
+        deadline = time.monotonic() + timeout
+        while any(client.cluster("info")["cluster_state"] != "ok" for client in clients):
+            if time.monotonic() > deadline:
+                raise ServiceStartError(f"Redis Cluster on ports {[n.port for n in started]} not ok after {timeout}s")
+            time.sleep(0.1)
+        for client in clients:
+            client.close()
+    except BaseException:
+        for node in started:
+            node.stop()
+        raise
+    return RedisClusterService(url=f"redis://{LOCALHOST}:{started[0].port}/0", nodes=started)
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------

@@ -1,17 +1,125 @@
-"""The Redis cache of inferred seniority, keyed by model version and pair fingerprint."""
+"""The Redis cache of inferred seniority: one namespace per model version, pairs packed in listpack buckets.
 
+Layout of a namespace `ns`:
+- `sen:ns:meta`: a hash with `bucket_bits` (fixed when the namespace is created), `pairs`, `created`.
+- `sen:ns:{ss}BBB`: a hash per bucket (ss = the bucket id's first byte in hex, the cluster hash tag, so a
+  shard's buckets share a slot; BBB the id's other three bytes), whose fields are the pairs' last 8 key bytes and whose values are the level ("1".."7"),
+  or, while a worker infers the pair, a claim `c<expiry ms>:<worker>`.
+Every lookup, claim and store is one script call per shard touched (one call in all on a single node).
+"""
+
+import re
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
 import numpy as np
 import redis
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
-# Fingerprints are spread over 2**bucket_bits hashes, each small enough to stay a compact listpack.
-DEFAULT_BUCKET_BITS = 18
+from enrichment_platform.core.augment import WAIT
+from enrichment_platform.core.keys import BucketRuns, bucket_bits_for, bucket_runs
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+_LOOKUP = """
+local prefix, buckets, counts, fields = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local claim = ARGV[5] == 'claim'
+local now, token, owner
+if claim then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  owner = ARGV[7]
+  token = 'c' .. (now + tonumber(ARGV[6])) .. ':' .. owner
+end
+local out, k = {}, 0
+for b = 0, #buckets / 4 - 1 do
+  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
+  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
+  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
+  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  while k < last do
+    local m = math.min(last - k, 512)
+    local names = {}
+    for j = 1, m do names[j] = string.sub(fields, (k + j - 1) * 8 + 1, (k + j) * 8) end
+    local values = redis.call('HMGET', key, unpack(names))
+    for j = 1, m do
+      local v, r = values[j], '0'
+      if v and #v == 1 then
+        r = v
+      elseif claim then
+        if not v then
+          redis.call('HSET', key, names[j], token)
+        else
+          local expiry, holder = string.match(v, '^c(%d+):(.*)$')
+          if holder == owner or (expiry and tonumber(expiry) <= now) then
+            redis.call('HSET', key, names[j], token)
+          else
+            r = 'w'
+          end
+        end
+      end
+      out[k + j] = r
+    end
+    k = k + m
+  end
+end
+return table.concat(out)
+"""
+
+_STORE = """
+local prefix, buckets, counts, fields, levels = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local added, k = 0, 0
+for b = 0, #buckets / 4 - 1 do
+  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
+  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
+  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
+  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  while k < last do
+    local m = math.min(last - k, 256)
+    local names, pairs = {}, {}
+    for j = 1, m do
+      names[j] = string.sub(fields, (k + j - 1) * 8 + 1, (k + j) * 8)
+      pairs[2 * j - 1] = names[j]
+      pairs[2 * j] = string.sub(levels, k + j, k + j)
+    end
+    local before = redis.call('HMGET', key, unpack(names))
+    for j = 1, m do
+      if not before[j] or #before[j] ~= 1 then added = added + 1 end
+    end
+    redis.call('HSET', key, unpack(pairs))
+    k = k + m
+  end
+end
+return added
+"""
+
+_RELEASE = """
+local prefix, buckets, counts, fields, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local released, k = 0, 0
+for b = 0, #buckets / 4 - 1 do
+  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
+  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
+  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
+  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  while k < last do
+    local name = string.sub(fields, k * 8 + 1, (k + 1) * 8)
+    local v = redis.call('HGET', key, name)
+    if v and string.match(v, '^c%d+:(.*)$') == owner then
+      redis.call('HDEL', key, name)
+      released = released + 1
+    end
+    k = k + 1
+  end
+end
+return released
+"""
 
 
 class CacheUnavailableError(RuntimeError):
@@ -27,21 +135,33 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+@dataclass
+class NamespaceInfo:
+    """What `sen:<name>:meta` says about a namespace."""
+
+    name: str
+    bucket_bits: int
+    pairs: int
+    created: float
+
+
 class SeniorityCache(dg.ConfigurableResource):
-    """Seniority per (model version, pair fingerprint) in Redis hashes: field = 8-byte fingerprint, value = level."""
+    """Seniority per (model version, pair key) in Redis; single node or Redis Cluster, found out on connect."""
 
     redis_url: str
-    bucket_bits: int = DEFAULT_BUCKET_BITS
+    expected_pairs: int = Field(
+        default=20_000_000,
+        description="Pairs a namespace is sized for: sets its bucket count when it is created (see README).",
+    )
+    claim_seconds: float = Field(
+        default=120.0, description="How long a worker's claim on a pair it is inferring holds others off."
+    )
 
     _client: Any = PrivateAttr(default=None)
-
-    @property
-    def client(self) -> redis.Redis:
-        if self._client is None:
-            self._client = redis.Redis.from_url(
-                self.redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30
-            )
-        return self._client
+    _is_cluster: bool = PrivateAttr(default=False)
+    _scripts: dict = PrivateAttr(default_factory=dict)
+    _owner: str = PrivateAttr(default_factory=lambda: uuid.uuid4().hex[:12])
+    _bucket_bits: dict = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def _redis_errors(self, action: str) -> Iterator[None]:
@@ -49,38 +169,151 @@ class SeniorityCache(dg.ConfigurableResource):
             yield
         except redis.RedisError as error:
             raise CacheUnavailableError(
-                f"Redis {action} failed at {redacted_url(self.redis_url)}: {error}. Check REDIS_URL and that Redis is up."
+                f"Redis {action} failed at {redacted_url(self.redis_url)}: {error}. "
+                "Check REDIS_URL and that Redis is up."
             ) from error
+
+    @property
+    def client(self) -> redis.Redis:
+        """A client on REDIS_URL; a RedisCluster client when the server reports cluster mode."""
+        if self._client is None:
+            options = {
+                "socket_connect_timeout": 5,
+                "socket_timeout": 60,
+                # Short outages (a failover, a restart) are ridden out here rather than failing the run.
+                "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=4),
+                "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+            }
+            with self._redis_errors("connect"):
+                client = redis.Redis.from_url(self.redis_url, **options)
+                if client.info("cluster").get("cluster_enabled"):
+                    client.close()
+                    client = redis.RedisCluster.from_url(self.redis_url, socket_connect_timeout=5)
+                    self._is_cluster = True
+            self._client = client
+            self._scripts = {
+                name: client.register_script(source)
+                for name, source in (("lookup", _LOOKUP), ("store", _STORE), ("release", _RELEASE))
+            }
+        return self._client
 
     def ping(self) -> None:
         """Fail early, with the URL in the message, when Redis is unreachable."""
         with self._redis_errors("ping"):
             self.client.ping()
 
-    def _bucket_names(self, namespace: str, keys: np.ndarray) -> list[bytes]:
-        buckets = (keys >> np.uint64(64 - self.bucket_bits)).tolist()
-        prefix = f"sen:{namespace}:".encode()
-        return [prefix + b"%x" % bucket for bucket in buckets]
+    # --- namespaces -------------------------------------------------------------------------------
 
-    def lookup(self, namespace: str, keys: np.ndarray) -> np.ndarray:
-        """Cached level per fingerprint (uint8), 0 where the pair was never inferred for this namespace."""
+    @staticmethod
+    def _meta_key(namespace: str) -> str:
+        return f"sen:{namespace}:meta"
+
+    def bucket_bits(self, namespace: str) -> int:
+        """The namespace's bucket bits: fixed by the first writer from `expected_pairs`, then read back."""
+        if namespace not in self._bucket_bits:
+            if not _NAMESPACE.match(namespace):
+                raise ValueError(f"cache namespace {namespace!r} must match {_NAMESPACE.pattern}")
+            meta = self._meta_key(namespace)
+            with self._redis_errors("namespace setup"):
+                self.client.hsetnx(meta, "bucket_bits", bucket_bits_for(self.expected_pairs))
+                self.client.hsetnx(meta, "created", int(time.time()))
+                self._bucket_bits[namespace] = int(self.client.hget(meta, "bucket_bits"))
+        return self._bucket_bits[namespace]
+
+    def namespaces(self) -> list[NamespaceInfo]:
+        """Every namespace in this Redis with its pair count and sizing."""
+        infos = []
+        with self._redis_errors("scan"):
+            for key in self.client.scan_iter(match="sen:*:meta", count=1000):
+                name = key.decode()[len("sen:"):-len(":meta")]
+                meta = {k.decode(): v.decode() for k, v in self.client.hgetall(key).items()}
+                infos.append(
+                    NamespaceInfo(name, int(meta.get("bucket_bits", 0)), int(meta.get("pairs", 0)),
+                                  float(meta.get("created", 0)))
+                )
+        return sorted(infos, key=lambda info: info.created)
+
+    def drop_namespace(self, namespace: str) -> int:
+        """Delete a namespace's buckets and meta; returns the number of keys removed."""
+        if not _NAMESPACE.match(namespace):
+            raise ValueError(f"cache namespace {namespace!r} must match {_NAMESPACE.pattern}")
+        removed = 0
+        with self._redis_errors("drop"):
+            batch = []
+            for key in self.client.scan_iter(match=f"sen:{namespace}:*", count=1000):
+                batch.append(key)
+                if len(batch) == 500:
+                    removed += self._unlink(batch)
+                    batch = []
+            removed += self._unlink(batch)
+        self._bucket_bits.pop(namespace, None)
+        return removed
+
+    def _unlink(self, keys: list[bytes]) -> int:
+        if not keys:
+            return 0
+        if self._is_cluster:
+            return sum(self.client.unlink(key) for key in keys)
+        return self.client.unlink(*keys)
+
+    # --- lookups and writes -----------------------------------------------------------------------
+
+    def _call(self, script: str, namespace: str, runs: BucketRuns, *extra) -> list:
+        """Run a script over packed bucket runs: once on a single node, once per shard on a cluster."""
+        prefix = f"sen:{namespace}:"
+        parts = runs.split_by_shard() if self._is_cluster else [runs]
+        results = []
+        with self._redis_errors(script):
+            for part in parts:
+                routing_key = f"{prefix}{{{part.shards[0]:02x}}}" if self._is_cluster else prefix
+                results.append(
+                    self._scripts[script](
+                        keys=[routing_key],
+                        args=[prefix, part.buckets, part.counts, part.fields, *extra],
+                    )
+                )
+        return results
+
+    def _lookup(self, namespace: str, keys: np.ndarray, mode: str) -> np.ndarray:
         if len(keys) == 0:
             return np.zeros(0, dtype=np.uint8)
-        fields = keys.astype(">u8").tobytes()
-        pipeline = self.client.pipeline(transaction=False)
-        for index, bucket in enumerate(self._bucket_names(namespace, keys)):
-            pipeline.hget(bucket, fields[index * 8:index * 8 + 8])
-        with self._redis_errors("lookup"):
-            values = pipeline.execute()
-        return np.fromiter((value[0] - 48 if value else 0 for value in values), dtype=np.uint8, count=len(values))
+        runs = bucket_runs(keys, self.bucket_bits(namespace))
+        replies = self._call("lookup", namespace, runs, mode, int(self.claim_seconds * 1000), self._owner)
+        codes = np.frombuffer(b"".join(replies), dtype=np.uint8)
+        sorted_levels = np.where(codes == ord("w"), WAIT, codes - ord("0")).astype(np.uint8)
+        levels = np.empty(len(keys), dtype=np.uint8)
+        levels[runs.order] = sorted_levels
+        return levels
+
+    def lookup(self, namespace: str, keys: np.ndarray) -> np.ndarray:
+        """Cached level per key (uint8), 0 where the pair was never inferred for this namespace."""
+        return self._lookup(namespace, keys, "read")
+
+    def lookup_and_claim(self, namespace: str, keys: np.ndarray) -> np.ndarray:
+        """Like `lookup`, but each miss is claimed for this worker (0) unless another worker holds a
+        live claim on it (WAIT); claims expire after `claim_seconds`, so a crashed worker blocks no one."""
+        return self._lookup(namespace, keys, "claim")
 
     def store(self, namespace: str, keys: np.ndarray, levels: np.ndarray) -> None:
-        """Remember the inferred level of each fingerprint for this namespace."""
+        """Remember each key's inferred level (1..7) for this namespace, replacing claims."""
         if len(keys) == 0:
             return
-        fields = keys.astype(">u8").tobytes()
-        pipeline = self.client.pipeline(transaction=False)
-        for index, (bucket, level) in enumerate(zip(self._bucket_names(namespace, keys), levels.tolist())):
-            pipeline.hset(bucket, fields[index * 8:index * 8 + 8], b"%d" % level)
+        runs = bucket_runs(keys, self.bucket_bits(namespace))
+        digits = (np.asarray(levels, dtype=np.uint8)[runs.order] + ord("0")).tobytes()
+        if self._is_cluster:
+            # Levels follow the keys, so each shard's call gets its own slice.
+            added, offset = 0, 0
+            for part in runs.split_by_shard():
+                count = len(part.order)
+                added += self._call("store", namespace, part, digits[offset:offset + count])[0]
+                offset += count
+        else:
+            added = self._call("store", namespace, runs, digits)[0]
         with self._redis_errors("store"):
-            pipeline.execute()
+            self.client.hincrby(self._meta_key(namespace), "pairs", added)
+
+    def release(self, namespace: str, keys: np.ndarray) -> None:
+        """Drop this worker's claims on keys it will not store (its inference failed)."""
+        if len(keys) == 0:
+            return
+        self._call("release", namespace, bucket_runs(keys, self.bucket_bits(namespace)), self._owner)

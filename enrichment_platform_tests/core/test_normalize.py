@@ -1,4 +1,3 @@
-from enrichment_platform.core.keys import pair_key, pair_keys
 from enrichment_platform.core.normalize import normalize_pair, normalize_text
 
 
@@ -19,12 +18,3 @@ def test_casefold_is_stronger_than_lower():
 
 def test_empty_company_stays_empty():
     assert normalize_text("   ") == ""
-
-
-def test_pair_key_distinguishes_where_the_company_ends():
-    assert pair_key("a b", "c") != pair_key("a", "b c")
-
-
-def test_pair_keys_match_pair_key():
-    pairs = [("acme corp", "cfo"), ("", "intern")]
-    assert pair_keys(pairs).tolist() == [pair_key(*pair) for pair in pairs]
