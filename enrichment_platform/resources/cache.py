@@ -28,38 +28,50 @@ from enrichment_platform.core.augment import WAIT
 from enrichment_platform.core.keys import BucketRuns, bucket_bits_for, bucket_runs
 _NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-_LOOKUP = """
+# Every script walks the same packed arguments: ARGV[1] key prefix, ARGV[2] bucket ids (4 bytes each),
+# ARGV[3] keys per bucket (4 bytes each, big-endian), ARGV[4] fields (8 bytes per key).
+_BUCKETS = """
 local prefix, buckets, counts, fields = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local sub, byte, call = string.sub, string.byte, redis.call
+local tagged = {}
+for i = 0, 255 do tagged[i] = prefix .. '{' .. string.format('%02x', i) .. '}' end
+local function bucket(b)
+  local o = b * 4
+  local c1, c2, c3, c4 = byte(counts, o + 1, o + 4)
+  return tagged[byte(buckets, o + 1)] .. sub(buckets, o + 2, o + 4), ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+end
+local function field(k) return sub(fields, k * 8 + 1, k * 8 + 8) end
+"""
+
+_LOOKUP = _BUCKETS + """
 local claim = ARGV[5] == 'claim'
 local now, token, owner
 if claim then
-  local t = redis.call('TIME')
+  local t = call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   owner = ARGV[7]
   token = 'c' .. (now + tonumber(ARGV[6])) .. ':' .. owner
 end
 local out, k = {}, 0
 for b = 0, #buckets / 4 - 1 do
-  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
-  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
-  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
-  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  local key, n = bucket(b)
+  local last = k + n
   while k < last do
     local m = math.min(last - k, 512)
-    local names = {}
-    for j = 1, m do names[j] = string.sub(fields, (k + j - 1) * 8 + 1, (k + j) * 8) end
-    local values = redis.call('HMGET', key, unpack(names))
+    local names, values = {}, nil
+    for j = 1, m do names[j] = field(k + j - 1) end
+    if m == 1 then values = {call('HGET', key, names[1])} else values = call('HMGET', key, unpack(names)) end
     for j = 1, m do
       local v, r = values[j], '0'
       if v and #v == 1 then
         r = v
       elseif claim then
         if not v then
-          redis.call('HSET', key, names[j], token)
+          call('HSET', key, names[j], token)
         else
           local expiry, holder = string.match(v, '^c(%d+):(.*)$')
           if holder == owner or (expiry and tonumber(expiry) <= now) then
-            redis.call('HSET', key, names[j], token)
+            call('HSET', key, names[j], token)
           else
             r = 'w'
           end
@@ -73,46 +85,42 @@ end
 return table.concat(out)
 """
 
-_STORE = """
-local prefix, buckets, counts, fields, levels = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+_STORE = _BUCKETS + """
+local levels = ARGV[5]
 local added, k = 0, 0
 for b = 0, #buckets / 4 - 1 do
-  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
-  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
-  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
-  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  local key, n = bucket(b)
+  local last = k + n
   while k < last do
     local m = math.min(last - k, 256)
     local names, pairs = {}, {}
     for j = 1, m do
-      names[j] = string.sub(fields, (k + j - 1) * 8 + 1, (k + j) * 8)
+      names[j] = field(k + j - 1)
       pairs[2 * j - 1] = names[j]
-      pairs[2 * j] = string.sub(levels, k + j, k + j)
+      pairs[2 * j] = sub(levels, k + j, k + j)
     end
-    local before = redis.call('HMGET', key, unpack(names))
+    local before = call('HMGET', key, unpack(names))
     for j = 1, m do
       if not before[j] or #before[j] ~= 1 then added = added + 1 end
     end
-    redis.call('HSET', key, unpack(pairs))
+    call('HSET', key, unpack(pairs))
     k = k + m
   end
 end
 return added
 """
 
-_RELEASE = """
-local prefix, buckets, counts, fields, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+_RELEASE = _BUCKETS + """
+local owner = ARGV[5]
 local released, k = 0, 0
 for b = 0, #buckets / 4 - 1 do
-  local id = string.sub(buckets, b * 4 + 1, b * 4 + 4)
-  local key = prefix .. '{' .. string.format('%02x', string.byte(id, 1)) .. '}' .. string.sub(id, 2, 4)
-  local c1, c2, c3, c4 = string.byte(counts, b * 4 + 1, b * 4 + 4)
-  local last = k + ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  local key, n = bucket(b)
+  local last = k + n
   while k < last do
-    local name = string.sub(fields, k * 8 + 1, (k + 1) * 8)
-    local v = redis.call('HGET', key, name)
+    local name = field(k)
+    local v = call('HGET', key, name)
     if v and string.match(v, '^c%d+:(.*)$') == owner then
-      redis.call('HDEL', key, name)
+      call('HDEL', key, name)
       released = released + 1
     end
     k = k + 1

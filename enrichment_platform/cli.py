@@ -1,0 +1,69 @@
+"""`enrichment-platform`: operator commands (cache namespaces, benchmarks)."""
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from enrichment_platform.bench.cache import run_cache_bench
+from enrichment_platform.resources.cache import SeniorityCache, redacted_url
+from enrichment_platform.settings import setting
+
+
+def cache_namespaces(arguments: argparse.Namespace) -> None:
+    cache = SeniorityCache(redis_url=arguments.redis_url)
+    infos = cache.namespaces()
+    if not infos:
+        print(f"no cache namespaces in {redacted_url(arguments.redis_url)}")
+        return
+    print(f"{'namespace':<24} {'pairs':>14} {'bucket bits':>11}  created (UTC)")
+    for info in infos:
+        created = datetime.fromtimestamp(info.created, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        print(f"{info.name:<24} {info.pairs:>14,} {info.bucket_bits:>11}  {created}")
+
+
+def cache_drop(arguments: argparse.Namespace) -> None:
+    cache = SeniorityCache(redis_url=arguments.redis_url)
+    known = {info.name for info in cache.namespaces()}
+    if arguments.namespace not in known:
+        sys.exit(f"no namespace {arguments.namespace!r} in {redacted_url(arguments.redis_url)}; "
+                 f"known: {', '.join(sorted(known)) or 'none'}")
+    removed = cache.drop_namespace(arguments.namespace)
+    print(f"dropped namespace {arguments.namespace}: {removed:,} keys removed")
+
+
+def cache_bench(arguments: argparse.Namespace) -> None:
+    result = run_cache_bench(arguments.redis_url, arguments.pairs, arguments.batch)
+    print(result.as_markdown())
+    print(json.dumps(result.as_dict()), flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enrichment-platform", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    cache = commands.add_parser("cache", help="the Redis cache of inferred seniority").add_subparsers(
+        dest="cache_command", required=True
+    )
+    for name, handler, help_text in (
+        ("namespaces", cache_namespaces, "list namespaces (one per model version) with their sizes"),
+        ("drop", cache_drop, "delete a namespace, e.g. an old model version's"),
+        ("bench", cache_bench, "bytes per pair, lookups/s and writes/s at a given number of pairs"),
+    ):
+        command = cache.add_parser(name, help=help_text)
+        command.add_argument("--redis-url", default=setting("REDIS_URL"), help="default: REDIS_URL")
+        command.set_defaults(handler=handler)
+        if name == "drop":
+            command.add_argument("namespace")
+        if name == "bench":
+            command.add_argument("--pairs", type=int, default=2_000_000)
+            command.add_argument("--batch", type=int, default=100_000, help="keys per lookup or store call")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = build_parser().parse_args(argv)
+    arguments.handler(arguments)
+
+
+if __name__ == "__main__":
+    main()
