@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 
 from enrichment_platform.bench.cache import run_cache_bench
+from enrichment_platform.bench.model import run_model_bench
 from enrichment_platform.resources.cache import SeniorityCache, redacted_url
 from enrichment_platform.settings import setting
 
@@ -38,6 +39,13 @@ def cache_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(result.as_dict()), flush=True)
 
 
+def model_bench(arguments: argparse.Namespace) -> None:
+    result = run_model_bench(arguments.redis_url, arguments.pairs, arguments.clients, arguments.capacity,
+                             arguments.window)
+    print(result.as_markdown())
+    print(json.dumps(result.as_dict()), flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="enrichment-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "bench":
             command.add_argument("--pairs", type=int, default=2_000_000)
             command.add_argument("--batch", type=int, default=100_000, help="keys per lookup or store call")
+    bench = commands.add_parser("bench", help="benchmarks on local services").add_subparsers(
+        dest="bench_command", required=True
+    )
+    model = bench.add_parser("model", help="raw inference speed, and capacity sharing by concurrent clients")
+    model.add_argument("--redis-url", default=setting("REDIS_URL"), help="for the shared rate limit")
+    model.add_argument("--pairs", type=int, default=20_000)
+    model.add_argument("--clients", type=int, default=3)
+    model.add_argument("--capacity", type=int, default=1000)
+    model.add_argument("--window", type=float, default=10.0, help="seconds of the load window reported")
+    model.set_defaults(handler=model_bench)
     return parser
 
 

@@ -17,6 +17,7 @@ DEFAULTS = {
     "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "ENRICHMENT_STEP_RETRIES": "3",
+    "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
 }
 
 

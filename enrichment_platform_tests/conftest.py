@@ -13,6 +13,7 @@ import redis
 # Retry failed steps once in tests (the default is 3): the retry is exercised, the suite stays fast.
 # Set before the assets are imported, since their retry policy is fixed at definition time.
 os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
+os.environ.setdefault("ENRICHMENT_STEP_RETRY_DELAY_SECONDS", "1")
 
 from enrichment_platform.devstack import services
 from enrichment_platform_tests.harness import Bucket

@@ -25,10 +25,11 @@ class IncrementalConfig(dg.Config):
 
 
 def retry_policy() -> dg.RetryPolicy:
-    """Retries for network-bound steps: exponential backoff with jitter (ENRICHMENT_STEP_RETRIES times)."""
+    """Retries for network-bound steps: exponential backoff with jitter, long enough together to ride out
+    a restart of the model server or Redis (10, 20, 40 s by default)."""
     return dg.RetryPolicy(
         max_retries=int(setting("ENRICHMENT_STEP_RETRIES")),
-        delay=2,
+        delay=float(setting("ENRICHMENT_STEP_RETRY_DELAY_SECONDS")),
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )

@@ -32,3 +32,45 @@ class RateLimiter:
         wait = self.reserve(units)
         if wait > 0:
             sleep(wait)
+
+
+class CircuitOpenError(RuntimeError):
+    """Calls are refused without trying: the endpoint failed repeatedly and is cooling down."""
+
+
+class CircuitBreaker:
+    """Fails fast after `threshold` consecutive failures; after `cooldown` seconds one trial call may pass."""
+
+    def __init__(self, threshold: int = 3, cooldown: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._clock = clock
+        self._failures = 0
+        self._last_error = ""
+        self._opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def before_call(self, what: str) -> None:
+        """Raise CircuitOpenError while open; let one trial through once the cooldown has passed."""
+        with self._lock:
+            if self._opened_at is None:
+                return
+            waited = self._clock() - self._opened_at
+            if waited < self.cooldown:
+                raise CircuitOpenError(
+                    f"{what} failed {self._failures} times in a row (last: {self._last_error}); "
+                    f"not calling it for another {self.cooldown - waited:.0f} s"
+                )
+            self._opened_at = self._clock()  # half-open: this caller is the trial, others keep failing fast
+
+    def record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._opened_at = None
+
+    def record_failure(self, error: str = "") -> None:
+        with self._lock:
+            self._failures += 1
+            self._last_error = error
+            if self._failures >= self.threshold:
+                self._opened_at = self._clock()

@@ -226,7 +226,7 @@ def reachable_redis(url: str, timeout: float = 0.5) -> bool:
 
 
 def start_redis(workdir: str | Path, timeout: float = 15.0, args: tuple[str, ...] = (),
-                server: str | None = None, scheme: str = "redis") -> RedisService:
+                server: str | None = None, scheme: str = "redis", port: int | None = None) -> RedisService:
     """Start a fresh redis-server on a free port (no RDB, no AOF) and wait until it answers PING.
 
     `args` are extra server options; with TLS options, pass `scheme="rediss"` and use `.port` for the TLS
@@ -247,7 +247,27 @@ def start_redis(workdir: str | Path, timeout: float = 15.0, args: tuple[str, ...
         _wait_until(process, ready, timeout, f"could not start redis-server from {server} on port {port}")
         return RedisService(url=url, port=port, process=process)
 
-    return _with_port_retry(start, None)
+    return _with_port_retry(start, port)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOCALHOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def cluster_node_port() -> int:
+    """A free port P whose cluster bus port P + 10000 is free too (Redis 6 requires P <= 55535)."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20_000, 55_535)
+        if _port_free(port) and _port_free(port + 10_000):
+            return port
+    raise ServiceStartError("no free port pair (P, P + 10000) for a Redis Cluster node")
 
 
 @dataclass
@@ -271,8 +291,9 @@ def start_redis_cluster(workdir: str | Path, nodes: int = 3, timeout: float = 30
     try:
         for index in range(nodes):
             node_dir = directory / f"node-{index}"
-            started.append(start_redis(node_dir, args=("--cluster-enabled", "yes", "--cluster-config-file",
-                                                       str(node_dir / "nodes.conf"))))
+            started.append(start_redis(node_dir, port=cluster_node_port(),
+                                       args=("--cluster-enabled", "yes", "--cluster-config-file",
+                                             str(node_dir / "nodes.conf"))))
         clients = [redis.Redis(host=LOCALHOST, port=node.port) for node in started]
         bounds = [round(i * 16384 / nodes) for i in range(nodes + 1)]
         for client, first, last in zip(clients, bounds, bounds[1:]):
@@ -728,11 +749,12 @@ def start_grpc_service(command_for_port, *, name: str, port: int | None = None,
 
 
 def start_model_server(port: int | None = None, capacity: int = 0, workdir: str | Path | None = None,
-                       timeout: float = 60.0) -> ModelService:
+                       timeout: float = 60.0, request_log: Path | None = None) -> ModelService:
     """Run `python -m enrichment_platform.seniority serve` and wait until its health check says SERVING."""
 
     def command(chosen_port: int) -> list[str]:
+        extra = ["--request-log", str(request_log)] if request_log else []
         return [sys.executable, "-m", "enrichment_platform.seniority", "serve",
-                "--port", str(chosen_port), "--capacity", str(capacity)]
+                "--port", str(chosen_port), "--capacity", str(capacity), *extra]
 
     return start_grpc_service(command, name="seniority-model", port=port, workdir=workdir, timeout=timeout)

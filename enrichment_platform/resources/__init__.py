@@ -22,6 +22,7 @@ def default_resources() -> dict:
         "model": SeniorityModelClient(
             target=setting("SENIORITY_MODEL_TARGET"),
             capacity=int(setting("SENIORITY_MODEL_CAPACITY")),
+            rate_limit_redis_url=resource_setting("REDIS_URL"),
             model_version_override=setting("SENIORITY_MODEL_VERSION"),
         ),
     }

@@ -10,7 +10,8 @@ import grpc
 import numpy as np
 from pydantic import PrivateAttr
 
-from enrichment_platform.core.rate_limit import RateLimiter
+from enrichment_platform.core.rate_limit import CircuitBreaker, CircuitOpenError, RateLimiter
+from enrichment_platform.resources.capacity import SharedRateLimiter
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
 
 MAX_BATCH = 1_000  # the SPEC's limit per request
@@ -26,11 +27,20 @@ class ModelContractError(RuntimeError):
     """The model answered something the SPEC does not allow (a level outside 1..7, a lost uuid)."""
 
 
+# One breaker per target and process: every run and thread in a process learns at once that the model is down.
+_BREAKERS: dict[str, CircuitBreaker] = {}
+
+
 class SeniorityModelClient(dg.ConfigurableResource):
-    """Client of `SeniorityModel.InferSeniority` at `target`, paced to `capacity` pairs/s (0 = unpaced)."""
+    """Client of `SeniorityModel.InferSeniority` at `target`, paced to `capacity` pairs/s (0 = unpaced).
+
+    With `rate_limit_redis_url` the pace is shared by every process using that Redis, so all workers
+    together stay within the capacity; without it each process keeps its own pace.
+    """
 
     target: str
     capacity: int = 1000
+    rate_limit_redis_url: str = ""
     batch_size: int = MAX_BATCH
     max_in_flight: int = 4
     timeout_seconds: float = 60.0
@@ -41,6 +51,13 @@ class SeniorityModelClient(dg.ConfigurableResource):
     _stub: Any = PrivateAttr(default=None)
     _limiter: Any = PrivateAttr(default=None)
 
+    @property
+    def effective_batch_size(self) -> int:
+        """Pairs per request: at most a quarter second of capacity. A request delayed on its way lets the
+        next ones catch up with it, so a window can hold one request more than the rate allows; small
+        requests keep that excess small (at 1,000 pairs/s: at most 10,250 pairs in any 10 s)."""
+        return min(self.batch_size, max(1, self.capacity // 4)) if self.capacity else self.batch_size
+
     def _open(self) -> seniority_pb2_grpc.SeniorityModelStub:
         """The stub on a channel opened once per resource instance (with its capacity limiter)."""
         if self._stub is None:
@@ -48,19 +65,38 @@ class SeniorityModelClient(dg.ConfigurableResource):
                 raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {self.batch_size}")
             self._channel = grpc.insecure_channel(self.target)
             self._stub = seniority_pb2_grpc.SeniorityModelStub(self._channel)
-            self._limiter = RateLimiter(rate=self.capacity, burst=self.batch_size)
+            burst = self.effective_batch_size
+            self._limiter = (
+                SharedRateLimiter(self.rate_limit_redis_url, f"ratelimit:seniority:{self.target}", self.capacity, burst)
+                if self.rate_limit_redis_url and self.capacity
+                else RateLimiter(rate=self.capacity, burst=burst)
+            )
         return self._stub
+
+    @property
+    def _breaker(self) -> CircuitBreaker:
+        return _BREAKERS.setdefault(self.target, CircuitBreaker())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._channel is not None:
             self._channel.close()
 
     def _call(self, request: seniority_pb2.SeniorityRequestBatch) -> tuple[Any, Any]:
-        """One request with a deadline, retried with exponential backoff and jitter on transient codes."""
+        """One request with a deadline, retried with exponential backoff and jitter on transient codes;
+        refused at once while the circuit breaker is open."""
+        stub = self._open()
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self._open().InferSeniority.with_call(request, timeout=self.timeout_seconds)
+                self._breaker.before_call(f"seniority model at {self.target}")
+            except CircuitOpenError as error:
+                raise ModelUnavailableError(str(error)) from error
+            try:
+                answer = stub.InferSeniority.with_call(request, timeout=self.timeout_seconds)
+                self._breaker.record_success()
+                return answer
             except grpc.RpcError as error:
+                if error.code() in RETRYABLE:
+                    self._breaker.record_failure(f"{error.code().name}: {error.details()}")
                 if error.code() not in RETRYABLE or attempt == self.max_attempts:
                     raise ModelUnavailableError(
                         f"seniority model at {self.target} failed after {attempt} attempt(s): "
@@ -110,7 +146,8 @@ class SeniorityModelClient(dg.ConfigurableResource):
         if not pairs:
             return np.zeros(0, dtype=np.uint8)
         self._open()
-        batches = [pairs[start:start + self.batch_size] for start in range(0, len(pairs), self.batch_size)]
+        size = self.effective_batch_size
+        batches = [pairs[start:start + size] for start in range(0, len(pairs), size)]
         if len(batches) == 1:
             return self._infer_batch(batches[0])
         with ThreadPoolExecutor(max_workers=self.max_in_flight) as pool:

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "resources/model/seniority_model.joblib)")
     serve_parser.add_argument("--grace", type=float, default=DEFAULT_GRACE_SECONDS,
                               help="seconds in-flight calls may take to finish on shutdown")
+    serve_parser.add_argument("--request-log", type=Path, default=None,
+                              help="append one line per call: arrival unix time and pairs (load analysis)")
     serve_parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
                               help="threads serving calls (calls beyond them queue, they are not rejected)")
 
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            serve(args.model, args.host, args.port, args.capacity, args.grace, args.max_workers)
+            serve(args.model, args.host, args.port, args.capacity, args.grace, args.max_workers, args.request_log)
         elif args.command == "train":
             # Imported here so `serve` does not pay for the training-only imports.
             from enrichment_platform.seniority.train import format_report, train_and_save

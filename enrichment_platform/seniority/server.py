@@ -75,12 +75,30 @@ class CapacityQueue:
         self._released.set()
 
 
+class RequestLog:
+    """One line per call, `<arrival unix time> <pairs>`, so the load the endpoint saw can be analysed."""
+
+    def __init__(self, path: Path | None):
+        self._file = path.open("a", buffering=1) if path else None
+        self._lock = threading.Lock()
+
+    def record(self, pairs: int) -> None:
+        if self._file is not None:
+            with self._lock:
+                self._file.write(f"{time.time():.6f} {pairs}\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
 class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
     """InferSeniority as the SPEC defines it, backed by a SeniorityClassifier."""
 
-    def __init__(self, model: SeniorityClassifier, capacity: CapacityQueue):
+    def __init__(self, model: SeniorityClassifier, capacity: CapacityQueue, request_log: RequestLog | None = None):
         self._model = model
         self._capacity = capacity
+        self._request_log = request_log or RequestLog(None)
 
     def InferSeniority(self, request: seniority_pb2.SeniorityRequestBatch,
                        context: grpc.ServicerContext) -> seniority_pb2.SeniorityResponseBatch:
@@ -95,6 +113,7 @@ class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
         response = seniority_pb2.SeniorityResponseBatch()
         if not pairs:
             return response
+        self._request_log.record(len(pairs))
         completes_at = self._capacity.reserve(len(pairs))
         levels = self._model.predict([pair.company for pair in pairs], [pair.title for pair in pairs])
         results = response.batch
@@ -142,12 +161,13 @@ def start_server(
     port: int = DEFAULT_PORT,
     capacity: float = DEFAULT_CAPACITY,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    request_log: Path | None = None,
 ) -> RunningServer:
     """Start serving model on host:port (0 picks a free port) and mark it SERVING in the health service."""
     capacity_queue = CapacityQueue(capacity)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=_SERVER_OPTIONS)
-    seniority_pb2_grpc.add_SeniorityModelServicer_to_server(SeniorityModelServicer(model, capacity_queue),
-                                                            server)
+    servicer = SeniorityModelServicer(model, capacity_queue, RequestLog(request_log))
+    seniority_pb2_grpc.add_SeniorityModelServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     cannot_bind = (
@@ -177,10 +197,11 @@ def serve(
     capacity: float = DEFAULT_CAPACITY,
     grace: float = DEFAULT_GRACE_SECONDS,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    request_log: Path | None = None,
 ) -> None:
     """Load the model, serve it until SIGTERM or SIGINT, then shut down gracefully."""
     model = SeniorityClassifier.load(model_path)
-    running = start_server(model, host, port, capacity, max_workers)
+    running = start_server(model, host, port, capacity, max_workers, request_log)
     logger.info(
         "seniority model %s serving on %s (capacity %s)", model.version, running.target,
         describe_capacity(capacity)

@@ -1,6 +1,6 @@
 import pytest
 
-from enrichment_platform.core.rate_limit import RateLimiter
+from enrichment_platform.core.rate_limit import CircuitBreaker, CircuitOpenError, RateLimiter
 
 
 class FakeClock:
@@ -40,3 +40,19 @@ def test_idle_time_does_not_accumulate_beyond_the_burst():
 
 def test_rate_zero_means_unlimited():
     assert RateLimiter(rate=0, burst=0).reserve(10**6) == 0
+
+
+def test_circuit_opens_after_consecutive_failures_and_lets_a_trial_through_after_cooldown():
+    clock = FakeClock()
+    breaker = CircuitBreaker(threshold=2, cooldown=30, clock=clock)
+    breaker.record_failure()
+    breaker.before_call("model")  # one failure: still closed
+    breaker.record_failure("UNAVAILABLE: connection refused")
+    with pytest.raises(CircuitOpenError, match=r"model failed 2 times in a row \(last: UNAVAILABLE"):
+        breaker.before_call("model")
+    clock.now += 31
+    breaker.before_call("model")  # the trial
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call("model")  # others still fail fast while the trial runs
+    breaker.record_success()
+    breaker.before_call("model")

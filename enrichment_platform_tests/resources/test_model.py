@@ -92,3 +92,14 @@ def test_requests_are_paced_to_the_capacity(serve):
     client.infer(pairs(4_000))  # the first 1,000 go at once, the other 3,000 at 2,000/s
     assert time.monotonic() - started >= 1.4
     assert isinstance(client.infer([]), np.ndarray)
+
+
+def test_circuit_breaker_fails_fast_while_the_model_is_down():
+    target = f"127.0.0.1:{free_port()}"
+    client = SeniorityModelClient(target=target, max_attempts=3, timeout_seconds=2, capacity=0)
+    with pytest.raises(ModelUnavailableError):
+        client.infer(pairs(1))
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailableError, match="times in a row \\(last: UNAVAILABLE"):
+        client.infer(pairs(1))
+    assert time.monotonic() - started < 0.5
