@@ -18,7 +18,10 @@ def default_resources() -> dict:
             quarantine_uri=setting("QUARANTINE_URI"),
             staging_uri=setting("STAGING_URI"),
         ),
-        "cache": SeniorityCache(redis_url=resource_setting("REDIS_URL")),
+        "cache": SeniorityCache(
+            redis_url=resource_setting("REDIS_URL"),
+            expected_pairs=int(setting("SENIORITY_CACHE_EXPECTED_PAIRS")),
+        ),
         "model": SeniorityModelClient(
             target=setting("SENIORITY_MODEL_TARGET"),
             capacity=int(setting("SENIORITY_MODEL_CAPACITY")),
