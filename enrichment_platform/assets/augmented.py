@@ -1,12 +1,13 @@
 """seniority_augmented_postings: a seniority level for every valid posting, from the cache or the model."""
 
+import uuid
 from functools import partial
 
 import dagster as dg
-import orjson
 
 from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.assets.local_stage import LocalStage, load_parsed
 from enrichment_platform.core.augment import assign_seniority
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
@@ -18,11 +19,6 @@ ASSET_NAME = "seniority_augmented_postings"
 TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
 
 
-def staged_lines(data: bytes) -> list[bytes]:
-    """The lines of a staged JSONL object (each ends in a newline)."""
-    return data.split(b"\n")[:-1]
-
-
 @dg.asset(
     name=ASSET_NAME,
     partitions_def=daily_partitions,
@@ -30,8 +26,9 @@ def staged_lines(data: bytes) -> list[bytes]:
     group_name="job_postings",
     kinds={"redis", "python"},
     retry_policy=retry_policy(),
-    description="Seniority (1..7) of every valid posting. Pairs are normalized and deduplicated; the Redis "
-    "cache answers pairs seen before under this model version, and only the rest go to the gRPC model.",
+    description="Seniority (1..7) of every valid posting, one digit per line in STAGING_URI. Pairs are "
+    "normalized and deduplicated; the Redis cache answers pairs seen before under this model version, and "
+    "only the rest go to the gRPC model.",
 )
 def seniority_augmented_postings(
     context: dg.AssetExecutionContext,
@@ -41,29 +38,31 @@ def seniority_augmented_postings(
     model: SeniorityModelClient,
 ) -> dg.MaterializeResult:
     partition_key = context.partition_key
-    raw_staged = storage.staging(raw.ASSET_NAME, partition_key)
+    stage = LocalStage(context.run_id, partition_key)
     staged = storage.staging(ASSET_NAME, partition_key)
     cache.ping()
     namespace = model.model_version()
+    raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     # The model version is part of each input's version: after a model change every file is redone.
-    sources = {
-        name: f"{entry['staged']}@{namespace}"
-        for name, entry in storage.read_manifest(raw.ASSET_NAME, partition_key).files.items()
-    }
+    sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
 
     def augment_file(name: str) -> dict:
-        postings = [orjson.loads(line) for line in staged_lines(storage.get(raw_staged, name))]
+        parsed = load_parsed(stage, storage, name, raw_files[name]["source"])
+        owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
         levels, stats = assign_seniority(
-            [posting["company"] for posting in postings],
-            [posting["title"] for posting in postings],
-            lookup=partial(cache.lookup_and_claim, namespace),
+            parsed.companies,
+            parsed.titles,
+            lookup=partial(cache.lookup_and_claim, namespace, owner=owner),
             infer=model.infer,
             store=partial(cache.store, namespace),
-            release=partial(cache.release, namespace),
+            release=partial(cache.release, namespace, owner=owner),
         )
+        digits = encode_levels(levels)
+        etag = storage.put(staged, name, digits, "text/plain")
+        stage.write("levels", name, etag, digits)
         counts = level_counts(levels)
         return {
-            "staged": storage.put(staged, name, encode_levels(levels), "text/plain"),
+            "staged": etag,
             "model_version": namespace,
             "lines": stats.lines,
             "levels": counts,
@@ -72,7 +71,7 @@ def seniority_augmented_postings(
             "cache_hits": stats.cache_hits,
             "waited_for_others": stats.waited_for_others,
             "model_requests": stats.model_requests,
-            **{stage: round(getattr(stats, stage), 4) for stage in TIMED_STAGES},
+            **{stage_name: round(getattr(stats, stage_name), 4) for stage_name in TIMED_STAGES},
         }
 
     run = process_pending_files(context, storage, sources, config.full_refresh, augment_file)
@@ -87,9 +86,9 @@ def seniority_augmented_postings(
             "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
             "cache_hits": totals["cache_hits"],
             "model_requests": totals["model_requests"],
-            "waited_for_other_runs": totals["waited_for_others"],
+            "pairs_waited_for": totals["waited_for_others"],  # being inferred by another file or run
             "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,
-            **{stage: round(totals[stage], 3) for stage in TIMED_STAGES},
+            **{stage_name: round(totals[stage_name], 3) for stage_name in TIMED_STAGES},
             "seconds": round(run.seconds, 3),
             "dagster/row_count": run.manifest.total("lines"),
         }

@@ -4,6 +4,7 @@ import dagster as dg
 
 from enrichment_platform.assets import augmented, raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.assets.local_stage import LocalStage, load_parsed
 from enrichment_platform.core.splice import decode_levels, splice_seniority
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
@@ -18,28 +19,34 @@ ASSET_NAME = "exported_job_postings"
     group_name="job_postings",
     kinds={"s3"},
     retry_policy=retry_policy(),
-    description="Every valid posting with its original bytes and `\"seniority\": N` added as the last field, "
+    description='Every valid posting with its original bytes and `"seniority": N` added as the last field, '
     "at AUGMENTED_POSTINGS_URI/<same file name>. Each object is written in one PUT, so it is never partial.",
 )
 def exported_job_postings(
     context: dg.AssetExecutionContext, config: IncrementalConfig, storage: PostingsStorage
 ) -> dg.MaterializeResult:
     partition_key = context.partition_key
-    raw_staged = storage.staging(raw.ASSET_NAME, partition_key)
+    stage = LocalStage(context.run_id, partition_key)
     levels_staged = storage.staging(augmented.ASSET_NAME, partition_key)
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
+    levels_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     sources = {
-        name: f"{raw_files[name]['staged']}+{entry['staged']}"
-        for name, entry in storage.read_manifest(augmented.ASSET_NAME, partition_key).files.items()
+        name: f"{raw_files[name]['source']}+{entry['staged']}"
+        for name, entry in levels_files.items()
         if name in raw_files
     }
 
     def export_file(name: str) -> dict:
-        lines = augmented.staged_lines(storage.get(raw_staged, name))
-        levels = decode_levels(storage.get(levels_staged, name))
-        return {"lines": len(lines), "etag": storage.put(storage.augmented, name, splice_seniority(lines, levels))}
+        parsed = load_parsed(stage, storage, name, raw_files[name]["source"])
+        levels_etag = levels_files[name]["staged"]
+        digits = stage.read("levels", name, levels_etag)
+        if digits is None:
+            digits = storage.get(levels_staged, name, expected_etag=levels_etag)
+        output = splice_seniority(parsed.valid_lines, decode_levels(digits))
+        return {"lines": parsed.valid, "etag": storage.put(storage.augmented, name, output)}
 
     run = process_pending_files(context, storage, sources, config.full_refresh, export_file)
+    stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed
     return dg.MaterializeResult(
         metadata={
             "files_in_partition": run.files_total,

@@ -1,8 +1,9 @@
-"""raw_job_postings: the day's raw files, validated; valid lines staged, bad lines quarantined with a reason."""
+"""raw_job_postings: the day's raw files, validated line by line; bad lines quarantined with a reason."""
 
 import dagster as dg
 
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.assets.local_stage import LocalStage, stage_parsed
 from enrichment_platform.core.parse import parse_postings
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
@@ -11,7 +12,7 @@ ASSET_NAME = "raw_job_postings"
 
 
 def jsonl(lines: list[bytes]) -> bytes:
-    return b"".join(line + b"\n" for line in lines)
+    return b"".join([line + b"\n" for line in lines])
 
 
 @dg.asset(
@@ -20,30 +21,27 @@ def jsonl(lines: list[bytes]) -> bytes:
     group_name="job_postings",
     kinds={"s3"},
     retry_policy=retry_policy(),
-    description="Raw JSONL files of one UTC day from RAW_POSTINGS_URI, validated line by line. Valid lines "
-    "are staged unchanged; rejected lines go to QUARANTINE_URI/<file> with their line number and reason.",
+    description="Raw JSONL files of one UTC day from RAW_POSTINGS_URI, validated line by line. The manifest "
+    "records each file's version (ETag) and counts; rejected lines go to QUARANTINE_URI/<file> with their "
+    "line number and reason.",
 )
 def raw_job_postings(
     context: dg.AssetExecutionContext, config: IncrementalConfig, storage: PostingsStorage
 ) -> dg.MaterializeResult:
     partition_key = context.partition_key
-    staged = storage.staging(ASSET_NAME, partition_key)
+    stage = LocalStage(context.run_id, partition_key)
     sources = storage.files_of_day(storage.raw, partition_key)
     previous = storage.read_manifest(ASSET_NAME, partition_key).files
 
     def validate_file(name: str) -> dict:
-        parsed = parse_postings(storage.get(storage.raw, name))
+        etag = sources[name]
+        parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
         if parsed.quarantine:
             storage.put(storage.quarantine, name, jsonl(parsed.quarantine))
         elif previous.get(name, {}).get("quarantined"):
             storage.delete(storage.quarantine, name)  # an earlier version of this file had bad lines
-        return {
-            "staged": storage.put(staged, name, jsonl(parsed.valid_lines)),
-            "lines": parsed.lines,
-            "blank": parsed.blank,
-            "valid": parsed.valid,
-            "quarantined": parsed.quarantined,
-        }
+        stage_parsed(stage, name, etag, parsed)
+        return {"lines": parsed.lines, "blank": parsed.blank, "valid": parsed.valid, "quarantined": parsed.quarantined}
 
     run = process_pending_files(context, storage, sources, config.full_refresh, validate_file)
     manifest = run.manifest

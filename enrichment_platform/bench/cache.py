@@ -69,7 +69,7 @@ def run_cache_bench(redis_url: str, pairs: int, batch: int = 100_000, seed: int 
         lookup_seconds = time.perf_counter() - started
         started = time.perf_counter()
         for start in range(0, pairs, batch):
-            cache.lookup_and_claim(namespace, shuffled[start:start + batch])
+            cache.lookup_and_claim(namespace, shuffled[start:start + batch], owner="bench")
         claim_seconds = time.perf_counter() - started
     finally:
         cache.drop_namespace(namespace)

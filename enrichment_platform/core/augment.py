@@ -49,12 +49,19 @@ def assign_seniority(
 ) -> tuple[np.ndarray, AugmentStats]:
     """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once."""
     started = time.perf_counter()
-    pairs = [normalize_pair(company, title) for company, title in zip(companies, titles)]
-    stats = AugmentStats(lines=len(pairs))
-    if not pairs:
+    stats = AugmentStats(lines=len(titles))
+    if not titles:
         return np.zeros(0, dtype=np.uint8), stats
+    # Postings repeat exact spellings far more often than they differ: normalize each spelling once.
+    spelling_index: dict[tuple[str, str], int] = {}
+    line_spelling = np.fromiter(
+        (spelling_index.setdefault(pair, len(spelling_index)) for pair in zip(companies, titles)),
+        dtype=np.int64, count=len(titles),
+    )
+    pairs = [normalize_pair(company, title) for company, title in spelling_index]
     keys = pair_keys(pairs)
-    unique_keys, first_index, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    unique_keys, first_index, spelling_inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = spelling_inverse[line_spelling]
     stats.distinct_pairs = len(unique_keys)
     stats.seconds_normalize = time.perf_counter() - started
 

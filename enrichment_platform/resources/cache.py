@@ -10,7 +10,6 @@ Every lookup, claim and store is one script call per shard touched (one call in 
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -168,7 +167,6 @@ class SeniorityCache(dg.ConfigurableResource):
     _client: Any = PrivateAttr(default=None)
     _is_cluster: bool = PrivateAttr(default=False)
     _scripts: dict = PrivateAttr(default_factory=dict)
-    _owner: str = PrivateAttr(default_factory=lambda: uuid.uuid4().hex[:12])
     _bucket_bits: dict = PrivateAttr(default_factory=dict)
 
     @contextmanager
@@ -282,11 +280,11 @@ class SeniorityCache(dg.ConfigurableResource):
                 )
         return results
 
-    def _lookup(self, namespace: str, keys: np.ndarray, mode: str) -> np.ndarray:
+    def _lookup(self, namespace: str, keys: np.ndarray, mode: str, owner: str = "") -> np.ndarray:
         if len(keys) == 0:
             return np.zeros(0, dtype=np.uint8)
         runs = bucket_runs(keys, self.bucket_bits(namespace))
-        replies = self._call("lookup", namespace, runs, mode, int(self.claim_seconds * 1000), self._owner)
+        replies = self._call("lookup", namespace, runs, mode, int(self.claim_seconds * 1000), owner)
         codes = np.frombuffer(b"".join(replies), dtype=np.uint8)
         sorted_levels = np.where(codes == ord("w"), WAIT, codes - ord("0")).astype(np.uint8)
         levels = np.empty(len(keys), dtype=np.uint8)
@@ -297,10 +295,12 @@ class SeniorityCache(dg.ConfigurableResource):
         """Cached level per key (uint8), 0 where the pair was never inferred for this namespace."""
         return self._lookup(namespace, keys, "read")
 
-    def lookup_and_claim(self, namespace: str, keys: np.ndarray) -> np.ndarray:
-        """Like `lookup`, but each miss is claimed for this worker (0) unless another worker holds a
-        live claim on it (WAIT); claims expire after `claim_seconds`, so a crashed worker blocks no one."""
-        return self._lookup(namespace, keys, "claim")
+    def lookup_and_claim(self, namespace: str, keys: np.ndarray, owner: str) -> np.ndarray:
+        """Like `lookup`, but each miss is claimed for `owner` (0) unless another owner holds a live claim
+        on it (WAIT); claims expire after `claim_seconds`, so a crashed worker blocks no one."""
+        if not re.match(r"^[A-Za-z0-9_-]{1,64}$", owner):
+            raise ValueError(f"claim owner {owner!r} must be 1-64 letters, digits, '-' or '_'")
+        return self._lookup(namespace, keys, "claim", owner)
 
     def store(self, namespace: str, keys: np.ndarray, levels: np.ndarray) -> None:
         """Remember each key's inferred level (1..7) for this namespace, replacing claims."""
@@ -320,8 +320,8 @@ class SeniorityCache(dg.ConfigurableResource):
         with self._redis_errors("store"):
             self.client.hincrby(self._meta_key(namespace), "pairs", added)
 
-    def release(self, namespace: str, keys: np.ndarray) -> None:
-        """Drop this worker's claims on keys it will not store (its inference failed)."""
+    def release(self, namespace: str, keys: np.ndarray, owner: str) -> None:
+        """Drop `owner`'s claims on keys it will not store (its inference failed)."""
         if len(keys) == 0:
             return
-        self._call("release", namespace, bucket_runs(keys, self.bucket_bits(namespace)), self._owner)
+        self._call("release", namespace, bucket_runs(keys, self.bucket_bits(namespace)), owner)

@@ -92,9 +92,18 @@ class PostingsStorage(dg.ConfigurableResource):
             if partition_key_for_file(name) == partition_key
         }
 
-    def get(self, location: S3Location, name: str) -> bytes:
+    def get(self, location: S3Location, name: str, expected_etag: str = "") -> bytes:
+        """An object's bytes; with `expected_etag`, refuse a version other than the one recorded."""
         with s3_errors("get", location, name):
-            return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
+            response = self.client.get_object(Bucket=location.bucket, Key=location.key(name))
+            data = response["Body"].read()
+        etag = response["ETag"].strip('"')
+        if expected_etag and etag != expected_etag:
+            raise S3AccessError(
+                f"s3://{location.bucket}/{location.key(name)} changed since it was validated (ETag {expected_etag} "
+                f"is now {etag}); materialize the partition again so that raw_job_postings validates it anew"
+            )
+        return data
 
     def get_if_exists(self, location: S3Location, name: str) -> bytes | None:
         try:

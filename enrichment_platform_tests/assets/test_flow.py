@@ -82,7 +82,8 @@ def test_flow_outputs_quarantine_checks_and_metadata(bucket, instance):
         ("Globex", "Accounting Intern"), ("Initech", "Head of Legal"),
     ]}
     assert augmented_meta["model_requests"] == len(distinct) == 4
-    assert augmented_meta["cache_hits"] == 1  # file B's fullwidth spelling was cached by file A
+    # File B's fullwidth spelling was cached by file A, or claimed by it while both were in flight.
+    assert augmented_meta["cache_hits"] + augmented_meta["pairs_waited_for"] == 1
     assert materialization_metadata(result, exported_job_postings)["lines_written"] == 6
 
 
@@ -125,3 +126,40 @@ def test_empty_partition_succeeds_with_nothing_written(bucket, instance):
     result = run_flow(instance, DAY)
     assert result.success
     assert bucket.names(OUT) == []
+
+
+def run_assets(instance, assets, partition_key=DAY):
+    from dagster import materialize
+
+    from enrichment_platform.resources import default_resources
+    from enrichment_platform_tests.harness import CHECKS, FLOW
+
+    return materialize(
+        [*FLOW, *CHECKS], selection=assets, partition_key=partition_key, resources=default_resources(),
+        instance=instance, raise_on_error=False,
+    )
+
+
+def test_steps_in_separate_runs_rebuild_their_inputs_from_s3(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    assert run_assets(instance, [raw_job_postings]).success
+    assert run_assets(instance, [seniority_augmented_postings]).success  # another run: no local hand-off
+    assert run_assets(instance, [exported_job_postings]).success
+
+    one_run = {name: bucket.get(OUT, name) for name in bucket.names(OUT)}
+    assert run_flow(instance, DAY, full_refresh=True).success
+    assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == one_run
+
+
+def test_raw_file_replaced_after_validation_is_not_augmented_from_the_new_bytes(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    assert run_assets(instance, [raw_job_postings]).success
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_B)  # replaced upstream between the steps
+
+    result = run_assets(instance, [seniority_augmented_postings])
+
+    assert not result.success
+    message = "\n".join(e.step_failure_data.error.to_string() for e in result.get_step_failure_events())
+    assert "changed since it was validated" in message
+    assert run_flow(instance, DAY).success  # a new run validates the new version and goes through
+    assert len(lines(bucket.get(OUT, f"{T0 + 10}.jsonl"))) == 2

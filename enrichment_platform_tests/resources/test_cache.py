@@ -87,26 +87,27 @@ def test_buckets_stay_compact_listpacks(clean_redis):
 
 
 def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis):
-    first, second = SeniorityCache(redis_url=clean_redis), SeniorityCache(redis_url=clean_redis)
+    cache = SeniorityCache(redis_url=clean_redis)
     pair = keys(1)
-    assert first.lookup_and_claim("v1", pair).tolist() == [0]
-    assert first.lookup_and_claim("v1", pair).tolist() == [0]  # its own claim, e.g. on a retry
-    assert second.lookup_and_claim("v1", pair).tolist() == [WAIT]
-    assert second.lookup("v1", pair).tolist() == [0]  # a plain read sees no level
-    first.store("v1", pair, np.array([6], dtype=np.uint8))
-    assert second.lookup_and_claim("v1", pair).tolist() == [6]
+    assert cache.lookup_and_claim("v1", pair, owner="first").tolist() == [0]
+    assert cache.lookup_and_claim("v1", pair, owner="first").tolist() == [0]  # its own claim, e.g. on a retry
+    assert cache.lookup_and_claim("v1", pair, owner="second").tolist() == [WAIT]
+    assert cache.lookup("v1", pair).tolist() == [0]  # a plain read sees no level
+    cache.store("v1", pair, np.array([6], dtype=np.uint8))
+    assert cache.lookup_and_claim("v1", pair, owner="second").tolist() == [6]
 
 
 def test_released_and_expired_claims_are_taken_over(clean_redis):
-    first = SeniorityCache(redis_url=clean_redis, claim_seconds=0.3)
-    second = SeniorityCache(redis_url=clean_redis, claim_seconds=0.3)
+    cache = SeniorityCache(redis_url=clean_redis, claim_seconds=0.3)
     released, expiring = keys(1), keys(1, start=1)
-    first.lookup_and_claim("v1", np.concatenate([released, expiring]))
-    first.release("v1", released)
-    assert second.lookup_and_claim("v1", released).tolist() == [0]
-    assert second.lookup_and_claim("v1", expiring).tolist() == [WAIT]
+    cache.lookup_and_claim("v1", np.concatenate([released, expiring]), owner="first")
+    cache.release("v1", released, owner="second")  # not its claim: nothing happens
+    assert cache.lookup_and_claim("v1", released, owner="second").tolist() == [WAIT]
+    cache.release("v1", released, owner="first")
+    assert cache.lookup_and_claim("v1", released, owner="second").tolist() == [0]
+    assert cache.lookup_and_claim("v1", expiring, owner="second").tolist() == [WAIT]
     time.sleep(0.4)  # the first worker "crashed": its claim runs out
-    assert second.lookup_and_claim("v1", expiring).tolist() == [0]
+    assert cache.lookup_and_claim("v1", expiring, owner="second").tolist() == [0]
 
 
 def test_concurrent_workers_request_each_new_pair_exactly_once(clean_redis, serve):
@@ -121,16 +122,16 @@ def test_concurrent_workers_request_each_new_pair_exactly_once(clean_redis, serv
     files = [[("Acme", f"Engineer {i}") for i in range(start, start + 400)] for start in (0, 100, 200, 300)]
     distinct_new = {("acme", f"engineer {i}") for i in range(100, 700)}
 
-    def worker(postings):
+    def worker(postings, owner):
         cache = SeniorityCache(redis_url=clean_redis)
         client = SeniorityModelClient(target=target, capacity=0, batch_size=50)
         assign_seniority(
             [company for company, _ in postings], [title for _, title in postings],
-            lambda k: cache.lookup_and_claim("v1", k), client.infer,
-            lambda k, v: cache.store("v1", k, v), lambda k: cache.release("v1", k), poll_seconds=0.02,
+            lambda k: cache.lookup_and_claim("v1", k, owner), client.infer,
+            lambda k, v: cache.store("v1", k, v), lambda k: cache.release("v1", k, owner), poll_seconds=0.02,
         )
 
-    threads = [threading.Thread(target=worker, args=(postings,)) for postings in files]
+    threads = [threading.Thread(target=worker, args=(postings, f"w{i}")) for i, postings in enumerate(files)]
     for thread in threads:
         thread.start()
     for thread in threads:

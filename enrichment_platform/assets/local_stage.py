@@ -1,0 +1,56 @@
+"""What one run's steps hand to each other on local disk: a cache, rebuilt from S3 when it is missing.
+
+The three assets run one after another in one process (or on one machine); the parsed raw file and the
+levels are kept here so the next step does not download and parse the raw file again. A step running
+elsewhere (another run, a pod of its own) finds nothing here and rebuilds from S3, which is the truth.
+"""
+
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+
+from enrichment_platform.core.parse import ParsedFile, parse_postings
+from enrichment_platform.resources.s3 import PostingsStorage
+
+
+class LocalStage:
+    """Files of one run and partition under `ENRICHMENT_LOCAL_STAGE_DIR` (default: the system temp dir)."""
+
+    def __init__(self, run_id: str, partition_key: str):
+        base = Path(os.environ.get("ENRICHMENT_LOCAL_STAGE_DIR") or tempfile.gettempdir())
+        self.root = base / "enrichment-stage" / run_id / partition_key
+
+    def _path(self, kind: str, name: str, version: str) -> Path:
+        return self.root / kind / f"{name}.{version}"
+
+    def write(self, kind: str, name: str, version: str, data: bytes) -> None:
+        path = self._path(kind, name, version)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(path.suffix + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)  # readers never see a half-written file
+
+    def read(self, kind: str, name: str, version: str) -> bytes | None:
+        try:
+            return self._path(kind, name, version).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> None:
+    stage.write("parsed", name, etag, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def load_parsed(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> ParsedFile:
+    """The validated raw file: from this run's stage, else downloaded (that exact version) and parsed."""
+    data = stage.read("parsed", name, etag)
+    if data is not None:
+        return pickle.loads(data)
+    parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
+    stage_parsed(stage, name, etag, parsed)
+    return parsed
