@@ -5,7 +5,10 @@ import json
 import sys
 from datetime import UTC, datetime
 
+from pathlib import Path
+
 from enrichment_platform.bench.cache import run_cache_bench
+from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
 from enrichment_platform.bench.model import run_model_bench
 from enrichment_platform.resources.cache import SeniorityCache, redacted_url
 from enrichment_platform.settings import setting
@@ -46,6 +49,15 @@ def model_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(result.as_dict()), flush=True)
 
 
+def flow_bench(arguments: argparse.Namespace) -> None:
+    config = BenchConfig(
+        files=arguments.files, lines_per_file=arguments.lines, universe=arguments.universe,
+        zipf_exponent=arguments.zipf, cold_files=arguments.cold_files, capacity=arguments.capacity,
+        results_dir=arguments.results_dir,
+    )
+    print(json.dumps(run_flow_bench(config)), flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="enrichment-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--capacity", type=int, default=1000)
     model.add_argument("--window", type=float, default=10.0, help="seconds of the load window reported")
     model.set_defaults(handler=model_bench)
+    flow = bench.add_parser("flow", help="a synthetic day through the real assets: the operator's six questions")
+    flow.add_argument("--files", type=int, default=1440, help="files in the day (default 1440)")
+    flow.add_argument("--lines", type=int, default=5555, help="lines per file (default 5555: 8M a day)")
+    flow.add_argument("--universe", type=int, default=200_000, help="distinct pairs postings are drawn from")
+    flow.add_argument("--zipf", type=float, default=1.1, help="popularity exponent of the pairs")
+    flow.add_argument("--cold-files", type=int, default=20, help="files of the capped-model cold pass")
+    flow.add_argument("--capacity", type=int, default=1000, help="model capacity for the cold pass, pairs/s")
+    flow.add_argument("--results-dir", type=Path, default=Path("results"))
+    flow.set_defaults(handler=flow_bench)
     return parser
 
 

@@ -17,6 +17,7 @@ os.environ.setdefault("ENRICHMENT_STEP_RETRY_DELAY_SECONDS", "1")
 
 from enrichment_platform.devstack import services
 from enrichment_platform_tests.harness import Bucket
+from enrichment_platform_tests.scripted_model import serve  # noqa: F401  (a fixture)
 from enrichment_platform_tests.tls import make_certificates
 
 # Tests flush this database of a shared Redis (REDIS_URL or 127.0.0.1:6379), never anyone's db 0.

@@ -7,7 +7,7 @@ import dagster as dg
 
 from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.assets.local_stage import LocalStage, load_parsed
+from enrichment_platform.assets.local_stage import LocalStage, load_pairs
 from enrichment_platform.core.augment import assign_seniority
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
@@ -47,11 +47,11 @@ def seniority_augmented_postings(
     sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
 
     def augment_file(name: str) -> dict:
-        parsed = load_parsed(stage, storage, name, raw_files[name]["source"])
+        companies, titles = load_pairs(stage, storage, name, raw_files[name]["source"])
         owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
         levels, stats = assign_seniority(
-            parsed.companies,
-            parsed.titles,
+            companies,
+            titles,
             lookup=partial(cache.lookup_and_claim, namespace, owner=owner),
             infer=model.infer,
             store=partial(cache.store, namespace),

@@ -4,7 +4,7 @@ import dagster as dg
 
 from enrichment_platform.assets import augmented, raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.assets.local_stage import LocalStage, load_parsed
+from enrichment_platform.assets.local_stage import LocalStage, load_valid_lines
 from enrichment_platform.core.splice import decode_levels, splice_seniority
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
@@ -37,13 +37,13 @@ def exported_job_postings(
     }
 
     def export_file(name: str) -> dict:
-        parsed = load_parsed(stage, storage, name, raw_files[name]["source"])
+        valid_lines = load_valid_lines(stage, storage, name, raw_files[name]["source"])
         levels_etag = levels_files[name]["staged"]
         digits = stage.read("levels", name, levels_etag)
         if digits is None:
             digits = storage.get(levels_staged, name, expected_etag=levels_etag)
-        output = splice_seniority(parsed.valid_lines, decode_levels(digits))
-        return {"lines": parsed.valid, "etag": storage.put(storage.augmented, name, output)}
+        output = splice_seniority(valid_lines, decode_levels(digits))
+        return {"lines": len(valid_lines), "etag": storage.put(storage.augmented, name, output)}
 
     run = process_pending_files(context, storage, sources, config.full_refresh, export_file)
     stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed

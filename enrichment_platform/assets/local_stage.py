@@ -43,14 +43,29 @@ class LocalStage:
 
 
 def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> None:
-    stage.write("parsed", name, etag, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+    """Hand on the valid lines (for the export) and their pairs (for the augmentation) separately."""
+    stage.write("lines", name, etag, b"\n".join(parsed.valid_lines))
+    stage.write("pairs", name, etag, pickle.dumps((parsed.companies, parsed.titles), protocol=5))
 
 
-def load_parsed(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> ParsedFile:
-    """The validated raw file: from this run's stage, else downloaded (that exact version) and parsed."""
-    data = stage.read("parsed", name, etag)
-    if data is not None:
-        return pickle.loads(data)
+def _parse_from_s3(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> ParsedFile:
     parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
     stage_parsed(stage, name, etag, parsed)
     return parsed
+
+
+def load_pairs(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> tuple[list, list]:
+    """(companies, titles) of the valid postings: from this run's stage, else from that exact raw version."""
+    data = stage.read("pairs", name, etag)
+    if data is not None:
+        return pickle.loads(data)
+    parsed = _parse_from_s3(stage, storage, name, etag)
+    return parsed.companies, parsed.titles
+
+
+def load_valid_lines(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> list[bytes]:
+    """The valid lines, original bytes: from this run's stage, else from that exact raw version."""
+    data = stage.read("lines", name, etag)
+    if data is not None:
+        return data.split(b"\n") if data else []
+    return _parse_from_s3(stage, storage, name, etag).valid_lines

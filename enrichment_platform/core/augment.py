@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enrichment_platform.core.keys import pair_keys
+from enrichment_platform.core.keys import KEY_DTYPE, spelling_key
 from enrichment_platform.core.normalize import normalize_pair
 
 WAIT = 255  # lookup result: another worker holds a live claim on the pair
@@ -58,8 +58,8 @@ def assign_seniority(
         (spelling_index.setdefault(pair, len(spelling_index)) for pair in zip(companies, titles)),
         dtype=np.int64, count=len(titles),
     )
-    pairs = [normalize_pair(company, title) for company, title in spelling_index]
-    keys = pair_keys(pairs)
+    spellings = list(spelling_index)
+    keys = np.frombuffer(b"".join([spelling_key(company, title) for company, title in spellings]), dtype=KEY_DTYPE)
     unique_keys, first_index, spelling_inverse = np.unique(keys, return_index=True, return_inverse=True)
     inverse = spelling_inverse[line_spelling]
     stats.distinct_pairs = len(unique_keys)
@@ -80,7 +80,7 @@ def assign_seniority(
             stats.waited_for_others += int(cached.sum())
         mine = pending[found == 0]
         if len(mine):
-            _infer_and_store(mine, unique_keys, first_index, pairs, levels, infer, store, release, stats)
+            _infer_and_store(mine, unique_keys, first_index, spellings, levels, infer, store, release, stats)
         pending = pending[found == WAIT]
         if len(pending):
             started = time.perf_counter()
@@ -90,14 +90,14 @@ def assign_seniority(
     return levels[inverse], stats
 
 
-def _infer_and_store(mine, unique_keys, first_index, pairs, levels, infer, store, release, stats) -> None:
+def _infer_and_store(mine, unique_keys, first_index, spellings, levels, infer, store, release, stats) -> None:
     """Infer the pairs this worker claimed and store them; on failure give the claims back."""
     claimed = unique_keys[mine]
     try:
         # Send the normalized pair: the answer is then a function of the cache identity, not of which
         # spelling variant happened to come first.
         started = time.perf_counter()
-        inferred = np.asarray(infer([pairs[i] for i in first_index[mine]]), dtype=np.uint8)
+        inferred = np.asarray(infer([normalize_pair(*spellings[i]) for i in first_index[mine]]), dtype=np.uint8)
         stats.seconds_model += time.perf_counter() - started
         stats.model_requests += len(mine)
         started = time.perf_counter()

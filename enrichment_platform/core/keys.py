@@ -8,9 +8,12 @@ cache tells pairs apart by `bucket_bits + 64` bits (82 at the default sizing): t
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import xxhash
+
+from enrichment_platform.core.normalize import normalize_pair
 
 # str.split() treats the unit separator as whitespace, so it never occurs inside normalized text.
 PAIR_SEPARATOR = "\x1f"
@@ -32,6 +35,12 @@ def pair_keys(pairs: list[tuple[str, str]]) -> np.ndarray:
     digest = xxhash.xxh3_128_digest
     data = b"".join([digest(f"{c}{PAIR_SEPARATOR}{t}".encode()) for c, t in pairs])
     return np.frombuffer(data, dtype=KEY_DTYPE)
+
+
+@lru_cache(maxsize=131_072)
+def spelling_key(company: str, title: str) -> bytes:
+    """The key of a posting's pair as spelled; popular spellings recur across files, so they are remembered."""
+    return pair_key(*normalize_pair(company, title))
 
 
 def bucket_bits_for(expected_pairs: int) -> int:

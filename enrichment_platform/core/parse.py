@@ -34,6 +34,8 @@ def split_lines(data: bytes) -> list[bytes]:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    if b"\r" not in data:
+        return lines
     return [line[:-1] if line.endswith(b"\r") else line for line in lines]
 
 
@@ -80,16 +82,29 @@ def parse_postings(data: bytes) -> ParsedFile:
     parsed = ParsedFile()
     lines = split_lines(data)
     parsed.lines = len(lines)
+    valid_lines, companies, titles = parsed.valid_lines, parsed.companies, parsed.titles
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for number, line in enumerate(lines, start=1):
+        # Fast path for the common case: a well-formed posting (the checks are those of posting_fields).
+        try:
+            posting = loads(line)
+        except decode_error:
+            posting = None
+        if type(posting) is dict:
+            title, company = posting.get("title"), posting.get("company")
+            if type(title) is str and type(company) is str and title and not title.isspace():
+                valid_lines.append(line if line.endswith(b"}") else line.rstrip())
+                companies.append(company)
+                titles.append(title)
+                continue
         if not line.strip():
             parsed.blank += 1
             continue
         outcome = posting_fields(line)
         if type(outcome) is str:
             parsed.quarantine.append(quarantine_record(number, outcome, line))
-            continue
-        company, title = outcome
-        parsed.valid_lines.append(line.rstrip())
-        parsed.companies.append(company)
-        parsed.titles.append(title)
+        else:  # posting_fields and the fast path disagree: trust the full check
+            valid_lines.append(line.rstrip())
+            companies.append(outcome[0])
+            titles.append(outcome[1])
     return parsed

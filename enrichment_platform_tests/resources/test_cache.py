@@ -11,7 +11,7 @@ from enrichment_platform.core.augment import WAIT, assign_seniority
 from enrichment_platform.core.keys import pair_keys
 from enrichment_platform.devstack.services import free_port
 from enrichment_platform.resources.cache import CacheUnavailableError, SeniorityCache, redacted_url
-from enrichment_platform_tests.resources.test_model import ScriptedModel
+from enrichment_platform_tests.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
 

@@ -12,34 +12,9 @@ from enrichment_platform.resources.model import (
     ModelUnavailableError,
     SeniorityModelClient,
 )
-from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
+from enrichment_platform_tests.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
-
-
-class ScriptedModel(seniority_pb2_grpc.SeniorityModelServicer):
-    """A proto-only server whose answers a test can bend: drop uuids once, answer out of range."""
-
-    def __init__(self, drop_first: int = 0, level: int | None = None, delay: float = 0.0):
-        self.batches = []
-        self.pairs = []
-        self.drop_first = drop_first
-        self.level = level
-        self.delay = delay
-
-    def InferSeniority(self, request, context):
-        self.batches.append(len(request.batch))
-        self.pairs.extend((item.company, item.title) for item in request.batch)
-        time.sleep(self.delay)
-        items = list(request.batch)
-        if self.drop_first:
-            items, self.drop_first = items[self.drop_first:], 0
-        return seniority_pb2.SeniorityResponseBatch(
-            batch=[
-                seniority_pb2.SeniorityResponse(uuid=item.uuid, seniority=self.level or 1 + len(item.title) % 7)
-                for item in items
-            ]
-        )
 
 
 def pairs(n: int) -> list[tuple[str, str]]:
