@@ -1,7 +1,7 @@
 """Daily UTC partitions, and the mapping between raw file names (`<unix seconds>.jsonl`) and dates."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -47,7 +47,3 @@ def partition_window(today: date | None = None) -> tuple[str, str]:
     """First and last partition keys that exist now (the last is today, UTC)."""
     today = today or datetime.now(tz=UTC).date()
     return date.fromisoformat(setting("PARTITIONS_START_DATE")).isoformat(), today.isoformat()
-
-
-def next_day(partition_key: str) -> str:
-    return (date.fromisoformat(partition_key) + timedelta(days=1)).isoformat()

@@ -9,6 +9,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from enrichment_platform.core.parse import ParsedFile, parse_postings
@@ -21,13 +22,16 @@ class LocalStage:
     def __init__(self, run_id: str, partition_key: str):
         base = Path(os.environ.get("ENRICHMENT_LOCAL_STAGE_DIR") or tempfile.gettempdir())
         self.root = base / "enrichment-stage" / run_id / partition_key
+        self._made: set[Path] = set()
 
     def _path(self, kind: str, name: str, version: str) -> Path:
         return self.root / kind / f"{name}.{version}"
 
     def write(self, kind: str, name: str, version: str, data: bytes) -> None:
         path = self._path(kind, name, version)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
         partial = path.with_suffix(path.suffix + ".partial")
         partial.write_bytes(data)
         partial.replace(path)  # readers never see a half-written file
@@ -40,6 +44,15 @@ class LocalStage:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def sweep(self, max_age_seconds: float = 86_400) -> None:
+        """Remove other runs' stages older than `max_age_seconds` (left behind by runs that failed)."""
+        runs = self.root.parent.parent
+        if not runs.is_dir():
+            return
+        for run_dir in runs.iterdir():
+            if run_dir != self.root.parent and time.time() - run_dir.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> None:

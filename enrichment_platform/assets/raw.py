@@ -30,6 +30,7 @@ def raw_job_postings(
 ) -> dg.MaterializeResult:
     partition_key = context.partition_key
     stage = LocalStage(context.run_id, partition_key)
+    stage.sweep()
     sources = storage.files_of_day(storage.raw, partition_key)
     previous = storage.read_manifest(ASSET_NAME, partition_key).files
 

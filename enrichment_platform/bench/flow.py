@@ -257,9 +257,20 @@ def run_flow_bench(config: BenchConfig) -> dict:
     return summary
 
 
+AUGMENT_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
+
+
+def augment_wall_shares(result: PassResult) -> dict[str, float]:
+    """The augmentation step's wall time split by stage. Stage times are summed over files that run
+    concurrently, so they are scaled to the step's wall time in proportion."""
+    metadata = result.metadata["seniority_augmented_postings"]
+    stage_sum = sum(metadata.get(stage, 0.0) for stage in AUGMENT_STAGES) or 1.0
+    wall = result.step_seconds["seniority_augmented_postings"]
+    return {stage: wall * metadata.get(stage, 0.0) / stage_sum for stage in AUGMENT_STAGES}
+
+
 def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct: int, day_distinct: int) -> dict:
     warm, fill, cold, one = passes["warm"], passes["fill"], passes["cold"], passes["one_file"]
-    warm_aug = warm.metadata["seniority_augmented_postings"]
     fill_aug = fill.metadata["seniority_augmented_postings"]
     cold_aug = cold.metadata["seniority_augmented_postings"]
     warm_steps = sum(warm.step_seconds.values())
@@ -275,8 +286,9 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
         "day_fill_seconds_uncapped_model": round(fill.wall_seconds, 1),
         "asset_code_lines_per_second_warm": round(warm.lines / warm_steps) if warm_steps else 0,
         "warm_step_seconds": {k: round(v, 2) for k, v in warm.step_seconds.items()},
-        "cache_read_share_warm": round(warm_aug.get("seconds_cache_read", 0) / warm.wall_seconds, 3),
-        "cache_write_share_fill": round(fill_aug.get("seconds_cache_write", 0) / fill.wall_seconds, 3),
+        "cache_read_share_warm": round(augment_wall_shares(warm)["seconds_cache_read"] / warm.wall_seconds, 3),
+        "cache_write_share_fill": round(augment_wall_shares(fill)["seconds_cache_write"] / fill.wall_seconds, 3),
+        "cold_augment_step_seconds": round(cold.step_seconds["seniority_augmented_postings"], 1),
         "cold_seconds": round(cold.wall_seconds, 1),
         "cold_distinct_normalized_pairs": cold_distinct,
         "cold_target_seconds": round(1.05 * cold_distinct / config.capacity, 1),
@@ -308,8 +320,9 @@ def markdown(summary: dict) -> str:
          ", ".join(f"{k} {v}" for k, v in summary["peak_rss_mb_warm"].items())),
         ("   run memory, peak in first / second half of the day (MB)",
          f"{summary['run_rss_mb_first_half_peak']} / {summary['run_rss_mb_second_half_peak']}"),
-        (f"cold: {summary['cold_distinct_normalized_pairs']:,} distinct pairs at the model's capacity",
-         f"{summary['cold_seconds']} s (target ≤ {summary['cold_target_seconds']} s)"),
+        (f"cold: {summary['cold_distinct_normalized_pairs']:,} distinct pairs at the model's capacity, whole run "
+         "/ augmentation step", f"{summary['cold_seconds']} s / {summary['cold_augment_step_seconds']} s "
+         f"(pairs ÷ capacity × 1.05 = {summary['cold_target_seconds']} s)"),
         ("model requests per distinct normalized pair (cold files / whole day)",
          f"{summary['model_requests_per_distinct_pair']} / {summary['day_model_requests_per_distinct_pair']}"),
         ("cache bytes per pair (Redis used_memory growth / distinct pairs)", f"{summary['cache_bytes_per_pair']}"),
@@ -326,16 +339,16 @@ def chart(warm: PassResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    augmented = warm.metadata["seniority_augmented_postings"]
     steps = warm.step_seconds
+    shares = augment_wall_shares(warm)
     parts = {
         "raw_job_postings": steps["raw_job_postings"],
-        "augment: cache read": augmented.get("seconds_cache_read", 0),
-        "augment: normalize": augmented.get("seconds_normalize", 0),
-        "augment: other": max(0.0, steps["seniority_augmented_postings"] - augmented.get("seconds_cache_read", 0)
-                               - augmented.get("seconds_normalize", 0)),
+        "augment: normalize": shares["seconds_normalize"],
+        "augment: cache read": shares["seconds_cache_read"],
+        "augment: model and cache write": shares["seconds_model"] + shares["seconds_cache_write"]
+        + shares["seconds_waiting"],
         "exported_job_postings": steps["exported_job_postings"],
-        "Dagster start-up and checks": max(0.0, warm.wall_seconds - sum(steps.values())),
+        "Dagster start-up, checks, run overhead": max(0.0, warm.wall_seconds - sum(steps.values())),
     }
     figure, axis = plt.subplots(figsize=(9, 2.8))
     left = 0.0
@@ -343,7 +356,7 @@ def chart(warm: PassResult, path: Path) -> None:
         axis.barh([0], [seconds], left=left, label=f"{label} ({seconds:.1f} s)")
         left += seconds
     axis.set_yticks([])
-    axis.set_xlabel("seconds (warm day; per-file work inside a step overlaps, so parts are summed CPU-ish time)")
+    axis.set_xlabel("seconds of the warm day's wall time")
     axis.set_title(f"Warm day: {warm.lines:,} lines in {warm.wall_seconds:.1f} s")
     axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=3, fontsize=8)
     figure.tight_layout()
