@@ -8,7 +8,9 @@ import dagster as dg
 from enrichment_platform.settings import setting
 
 SECONDS_PER_DAY = 86_400
-_FILE_NAME = re.compile(r"^(\d{1,12})\.jsonl$")
+# Canonical numbers only: a zero-padded name would sort away from its day in an S3 listing, so it is
+# reported as unrecognized rather than half-handled.
+_FILE_NAME = re.compile(r"^([1-9]\d{0,11}|0)\.jsonl$")
 
 # end_offset=1: today's partition exists, so files landing now have somewhere to go.
 daily_partitions = dg.DailyPartitionsDefinition(

@@ -9,7 +9,8 @@ def test_file_name_to_partition():
 
 
 def test_names_that_are_not_raw_files():
-    for name in ["1721183934.json", "x1721183934.jsonl", "1721183934.jsonl.gz", "", ".jsonl", "999999999999.jsonl"]:
+    for name in ["1721183934.json", "x1721183934.jsonl", "1721183934.jsonl.gz", "", ".jsonl", "999999999999.jsonl",
+                 "01721183934.jsonl"]:
         assert partition_key_for_file(name) is None, name
 
 

@@ -71,8 +71,9 @@ def detect_arrivals(
         else:
             by_partition[partition_key].append(name)
     arrivals.by_partition = {key: sorted(names) for key, names in sorted(by_partition.items())}
-    horizon = high_water - lookback_seconds
-    # Names older than the horizon are not listed again, so they need not be remembered.
-    kept = {name for name in seen if name in listed_set and file_timestamp(name) >= horizon}
-    ignored = (cursor.ignored & listed_set) | set(arrivals.unrecognized)
-    return arrivals, ArrivalCursor(high_water=high_water, seen=kept, ignored=ignored)
+    next_cursor = ArrivalCursor(high_water=high_water)
+    # Remember exactly the names the next listing will show again (S3 compares names as text).
+    next_start = next_cursor.scan_start(lookback_seconds)
+    next_cursor.seen = {name for name in seen if name in listed_set and name > next_start}
+    next_cursor.ignored = (cursor.ignored & listed_set) | set(arrivals.unrecognized)
+    return arrivals, next_cursor

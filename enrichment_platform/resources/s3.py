@@ -85,12 +85,12 @@ class PostingsStorage(dg.ConfigurableResource):
     def files_of_day(self, location: S3Location, partition_key: str) -> dict[str, str]:
         """Name -> ETag of the `<unix seconds>.jsonl` objects under a prefix dated on a partition's day."""
         start, end = day_bounds(partition_key)
-        # Ten-digit timestamps sort as numbers, so one bounded listing covers the day.
-        return {
-            name: etag
-            for name, etag in self.list_objects(location, start_after=str(start), stop_at=str(end))
-            if partition_key_for_file(name) == partition_key
-        }
+        # Timestamps with as many digits sort as numbers, so one bounded listing covers the day (the day a
+        # timestamp gains a digit, 2001-09-09 and 2286-11-20, is listed whole).
+        bounded = len(str(start)) == len(str(end))
+        listing = (self.list_objects(location, start_after=str(start), stop_at=str(end)) if bounded
+                   else self.list_objects(location))
+        return {name: etag for name, etag in listing if partition_key_for_file(name) == partition_key}
 
     def get(self, location: S3Location, name: str, expected_etag: str = "") -> bytes:
         """An object's bytes; with `expected_etag`, refuse a version other than the one recorded."""
