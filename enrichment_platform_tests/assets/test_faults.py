@@ -1,0 +1,136 @@
+"""Broken infrastructure mid-run, with real processes: the model server killed, Redis restarted, the run
+process SIGKILLed. After each, a rerun completes and its outputs are byte-identical to a clean run's."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+
+from enrichment_platform.devstack import services
+from enrichment_platform_tests.harness import run_flow
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+DAY, MIDNIGHT = "2024-07-17", 1721174400
+FILES = 8
+PAIRS_PER_FILE = 600
+
+
+def put_day(bucket) -> None:
+    for index in range(FILES):
+        lines = [
+            orjson.dumps({"url": f"u{index}-{i}", "company": f"Company {i % 37}",
+                          "title": f"Engineer {index * PAIRS_PER_FILE + i}", "scraped_on": MIDNIGHT})
+            for i in range(PAIRS_PER_FILE)
+        ] + [b"{broken"]
+        bucket.put("job-postings-raw", f"{MIDNIGHT + 60 * (index + 1)}.jsonl", b"\n".join(lines) + b"\n")
+
+
+def outputs(bucket) -> dict[str, bytes]:
+    return {name: bucket.get("job-postings-mod", name) for name in bucket.names("job-postings-mod")}
+
+
+def forget_results(bucket, redis_url: str) -> None:
+    """Everything but the raw files: outputs, quarantine, staging, and the cache."""
+    for prefix in ("job-postings-mod", "job-postings-quarantine", "enrichment-staging"):
+        for name in bucket.names(prefix):
+            bucket.client.delete_object(Bucket=bucket.name, Key=f"{prefix}/{name}")
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def assert_outputs_complete(bucket) -> None:
+    """Any output object that exists holds every valid line of its input: nothing partial is visible."""
+    for name, data in outputs(bucket).items():
+        assert len(data.splitlines()) == PAIRS_PER_FILE, name
+        assert all(1 <= orjson.loads(line)["seniority"] <= 7 for line in data.splitlines())
+
+
+@pytest.fixture
+def model_server(tmp_path, monkeypatch):
+    """A model server of this test's own, paced so that a run lasts a few seconds (killable mid-run)."""
+    server = services.start_model_server(capacity=1_000, workdir=tmp_path / "model")
+    monkeypatch.setenv("SENIORITY_MODEL_TARGET", server.target)
+    monkeypatch.setenv("SENIORITY_MODEL_CAPACITY", "1000")
+    monkeypatch.setenv("SENIORITY_MODEL_VERSION", "fault-test")
+    yield server
+    server.stop()
+
+
+def test_model_server_killed_mid_run_then_rerun_is_identical(bucket, instance, model_server, platform_env,
+                                                               clean_redis, tmp_path, monkeypatch):
+    put_day(bucket)
+    assert run_flow(instance, DAY).success
+    clean = outputs(bucket)
+    forget_results(bucket, clean_redis)
+
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(run=run_flow(instance, DAY)))
+    runner.start()
+    time.sleep(1.5)  # the augmentation is asking the model by now (4,800 pairs at 1,000/s)
+    os.kill(model_server.process.pid, signal.SIGKILL)
+    runner.join(timeout=120)
+    assert not result["run"].success
+    assert_outputs_complete(bucket)
+
+    with services.start_model_server(capacity=0, workdir=tmp_path / "model-again") as again:
+        monkeypatch.setenv("SENIORITY_MODEL_TARGET", again.target)
+        assert run_flow(instance, DAY).success
+    assert outputs(bucket) == clean
+
+
+def test_redis_restarted_mid_run_then_rerun_is_identical(bucket, instance, model_server, s3_buckets, tmp_path,
+                                                         monkeypatch):
+    own_redis = services.start_redis(tmp_path / "redis")
+    monkeypatch.setenv("REDIS_URL", own_redis.url)
+    try:
+        put_day(bucket)
+        assert run_flow(instance, DAY).success
+        clean = outputs(bucket)
+        forget_results(bucket, own_redis.url)
+
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(run=run_flow(instance, DAY)))
+        runner.start()
+        time.sleep(1.5)
+        port = own_redis.port
+        own_redis.stop()  # an empty Redis comes back on the same port: the cache is lost, not the data
+        own_redis = services.start_redis(tmp_path / "redis-again", port=port)
+        runner.join(timeout=180)
+        assert_outputs_complete(bucket)
+        if not result["run"].success:
+            assert run_flow(instance, DAY).success
+        assert outputs(bucket) == clean
+    finally:
+        own_redis.stop()
+
+
+def test_run_process_killed_mid_partition_then_rerun_is_identical(bucket, instance, model_server, platform_env,
+                                                                  clean_redis, tmp_path):
+    put_day(bucket)
+    assert run_flow(instance, DAY).success
+    clean = outputs(bucket)
+    forget_results(bucket, clean_redis)
+
+    home = tmp_path / "home"
+    home.mkdir()
+    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "enrichment_platform.definitions",
+               "--select", "*", "--partition", DAY]
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(6)  # start-up (about 3 s), then inside the augmentation (4,800 pairs at 1,000/s)
+    process.kill()
+    process.wait()
+    assert len(outputs(bucket)) < FILES  # killed mid-partition
+    assert_outputs_complete(bucket)
+
+    completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert outputs(bucket) == clean
