@@ -12,7 +12,15 @@ from enrichment_platform.sensors import raw_postings_sensor
 
 defs = dg.Definitions(
     assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],
-    asset_checks=[checks.conservation, checks.seniority_in_range, checks.one_output_per_input],
+    asset_checks=[
+        checks.conservation,
+        checks.seniority_in_range,
+        checks.one_output_per_input,
+        checks.raw_schema_completeness,
+        checks.duplicate_url_rate,
+        checks.raw_freshness,
+        checks.seniority_distribution_drift,
+    ],
     jobs=[enrich_postings_job],
     sensors=[raw_postings_sensor],
     resources=default_resources(),

@@ -42,7 +42,14 @@ def raw_job_postings(
         elif previous.get(name, {}).get("quarantined"):
             storage.delete(storage.quarantine, name)  # an earlier version of this file had bad lines
         stage_parsed(stage, name, etag, parsed)
-        return {"lines": parsed.lines, "blank": parsed.blank, "valid": parsed.valid, "quarantined": parsed.quarantined}
+        return {
+            "lines": parsed.lines,
+            "blank": parsed.blank,
+            "valid": parsed.valid,
+            "quarantined": parsed.quarantined,
+            "complete": parsed.complete,  # for the checks raw_schema_completeness and duplicate_url_rate
+            "duplicate_urls": parsed.duplicate_urls,
+        }
 
     run = process_pending_files(context, storage, sources, config.full_refresh, validate_file)
     manifest = run.manifest

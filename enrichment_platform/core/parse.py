@@ -17,6 +17,8 @@ class ParsedFile:
     quarantine: list[bytes] = field(default_factory=list)  # one JSON record per rejected line
     lines: int = 0
     blank: int = 0
+    complete: int = 0  # valid postings whose url, company, title, location and scraped_on are all non-null
+    duplicate_urls: int = 0  # valid postings whose non-null url equals an earlier one in this file
 
     @property
     def valid(self) -> int:
@@ -43,6 +45,17 @@ def _type_name(value: object) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number"
     )
+
+
+def repeated_values(values: list) -> int:
+    """How many non-null values equal an earlier one in the list (a value seen 3 times counts 2)."""
+    try:
+        distinct = set(values)
+    except TypeError:  # an unhashable value (a JSON array or object): compare the hashable ones only
+        values = [value for value in values if type(value) not in (list, dict)]
+        distinct = set(values)
+    nulls = values.count(None)
+    return len(values) - len(distinct) - (nulls - 1 if nulls else 0)
 
 
 def posting_fields(line: bytes) -> tuple[str, str] | str:
@@ -78,12 +91,15 @@ def quarantine_record(line_number: int, error: str, raw: bytes) -> bytes:
 
 
 def parse_postings(data: bytes) -> ParsedFile:
-    """Validate every line of a raw file; blank lines are counted and skipped."""
+    """Validate every line of a raw file; blank lines are counted and skipped. Also counts, for the
+    data-quality checks, the complete postings and the repeated urls of the file."""
     parsed = ParsedFile()
     lines = split_lines(data)
     parsed.lines = len(lines)
     valid_lines, companies, titles = parsed.valid_lines, parsed.companies, parsed.titles
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    urls: list = []  # of the valid postings; repeats are counted once at the end, in C
+    complete = 0
     for number, line in enumerate(lines, start=1):
         # Fast path for the common case: a well-formed posting (the checks are those of posting_fields).
         try:
@@ -96,6 +112,11 @@ def parse_postings(data: bytes) -> ParsedFile:
                 valid_lines.append(line if line.endswith(b"}") else line.rstrip())
                 companies.append(company)
                 titles.append(title)
+                # Read from the dict already parsed: the quality facts cost no second parse.
+                url = posting.get("url")
+                urls.append(url)
+                if url is not None and posting.get("location") is not None and posting.get("scraped_on") is not None:
+                    complete += 1
                 continue
         if not line.strip():
             parsed.blank += 1
@@ -107,4 +128,9 @@ def parse_postings(data: bytes) -> ParsedFile:
             valid_lines.append(line.rstrip())
             companies.append(outcome[0])
             titles.append(outcome[1])
+            url = posting.get("url")  # a valid line was parsed to a dict by the fast path too
+            urls.append(url)
+            if url is not None and posting.get("location") is not None and posting.get("scraped_on") is not None:
+                complete += 1
+    parsed.complete, parsed.duplicate_urls = complete, repeated_values(urls)
     return parsed
