@@ -70,7 +70,11 @@ def test_flow_outputs_quarantine_checks_and_metadata(bucket, instance):
     assert bucket.names(QUARANTINE) == [f"{T0 + 10}.jsonl"]  # FILE_B had no bad lines
 
     checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
-    assert checks == {"conservation": True, "seniority_in_range": True, "one_output_per_input": True}
+    assert checks == {
+        "conservation": True, "seniority_in_range": True, "one_output_per_input": True,
+        "raw_schema_completeness": True, "duplicate_url_rate": True, "raw_freshness": True,
+        "seniority_distribution_drift": True,
+    }
 
     raw_meta = materialization_metadata(result, raw_job_postings)
     assert (raw_meta["lines"], raw_meta["blank_lines"], raw_meta["valid_lines"], raw_meta["quarantined_lines"]) == (
