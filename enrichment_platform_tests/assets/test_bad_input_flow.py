@@ -53,7 +53,10 @@ def test_every_kind_of_bad_input_goes_through_the_flow_with_nothing_lost(bucket,
             assert sorted(record) == ["error", "line", "raw"] and record["error"]
 
     checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
-    assert checks == {"conservation": True, "seniority_in_range": True, "one_output_per_input": True}
+    contract = {"conservation", "seniority_in_range", "one_output_per_input"}
+    assert {name: passed for name, passed in checks.items() if name in contract} == dict.fromkeys(contract, True)
+    # Odd input on purpose: the data-quality warnings say so, without failing the run.
+    assert checks["raw_schema_completeness"] is False and checks["duplicate_url_rate"] is False
     meta = materialization_metadata(result, raw_job_postings)
     assert meta["files_processed"] == len(files)
     assert meta["valid_lines"] + meta["quarantined_lines"] == meta["lines"] - meta["blank_lines"]
