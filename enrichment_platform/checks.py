@@ -290,3 +290,15 @@ def seniority_distribution_drift(
         severity=WARN,
         metadata={**metadata, "total_variation_distance": round(distance, 4), "levels": _level_table(current, history)},
     )
+
+
+# Every check, in the order the UI lists them: the contract checks, then the data-quality warnings.
+ALL_CHECKS = [
+    conservation,
+    seniority_in_range,
+    one_output_per_input,
+    raw_schema_completeness,
+    duplicate_url_rate,
+    raw_freshness,
+    seniority_distribution_drift,
+]

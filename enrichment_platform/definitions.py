@@ -12,19 +12,11 @@ from enrichment_platform.sensors import raw_postings_sensor
 
 defs = dg.Definitions(
     assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],
-    asset_checks=[
-        checks.conservation,
-        checks.seniority_in_range,
-        checks.one_output_per_input,
-        checks.raw_schema_completeness,
-        checks.duplicate_url_rate,
-        checks.raw_freshness,
-        checks.seniority_distribution_drift,
-    ],
+    asset_checks=checks.ALL_CHECKS,
     jobs=[enrich_postings_job],
     sensors=[raw_postings_sensor],
     resources=default_resources(),
-    # One process per run: the steps stream files through S3 and share nothing in memory, and a
-    # subprocess per step would add seconds of start-up to every small sensor-triggered run.
+    # One process per run: the steps hand parsed files to each other on local disk, and a subprocess per
+    # step would add seconds of start-up to every small sensor-triggered run.
     executor=dg.in_process_executor,
 )

@@ -6,27 +6,11 @@ import dagster as dg
 from enrichment_platform.assets.augmented import seniority_augmented_postings
 from enrichment_platform.assets.exported import exported_job_postings
 from enrichment_platform.assets.raw import raw_job_postings
-from enrichment_platform.checks import (
-    conservation,
-    duplicate_url_rate,
-    one_output_per_input,
-    raw_freshness,
-    raw_schema_completeness,
-    seniority_distribution_drift,
-    seniority_in_range,
-)
+from enrichment_platform.checks import ALL_CHECKS
 from enrichment_platform.resources import default_resources
 
 FLOW = [raw_job_postings, seniority_augmented_postings, exported_job_postings]
-CHECKS = [
-    conservation,
-    seniority_in_range,
-    one_output_per_input,
-    raw_schema_completeness,
-    duplicate_url_rate,
-    raw_freshness,
-    seniority_distribution_drift,
-]
+CHECKS = ALL_CHECKS
 
 
 class Bucket:
