@@ -15,6 +15,7 @@ DEFAULTS = {
     "PARTITIONS_START_DATE": "2024-01-01",
     # Not in the SPEC table, but operators need them.
     "SENIORITY_MODEL_VERSION": "",
+    "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
     "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",  # empty: ask the server (x-model-version), else "unversioned"
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "ENRICHMENT_STEP_RETRIES": "3",

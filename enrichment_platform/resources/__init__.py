@@ -27,5 +27,6 @@ def default_resources() -> dict:
             capacity=int(setting("SENIORITY_MODEL_CAPACITY")),
             rate_limit_redis_url=resource_setting("REDIS_URL"),
             model_version_override=setting("SENIORITY_MODEL_VERSION"),
+            tls_ca_path=setting("SENIORITY_MODEL_TLS_CA"),
         ),
     }

@@ -3,12 +3,13 @@
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import grpc
 import numpy as np
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from enrichment_platform.core.rate_limit import CircuitBreaker, CircuitOpenError, RateLimiter
 from enrichment_platform.resources.capacity import SharedRateLimiter
@@ -46,6 +47,7 @@ class SeniorityModelClient(dg.ConfigurableResource):
     timeout_seconds: float = 60.0
     max_attempts: int = 5
     model_version_override: str = ""
+    tls_ca_path: str = Field(default="", description="PEM CA of the server's certificate; set: TLS, unset: plaintext")
 
     _channel: Any = PrivateAttr(default=None)
     _stub: Any = PrivateAttr(default=None)
@@ -63,7 +65,11 @@ class SeniorityModelClient(dg.ConfigurableResource):
         if self._stub is None:
             if not 1 <= self.batch_size <= MAX_BATCH:
                 raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {self.batch_size}")
-            self._channel = grpc.insecure_channel(self.target)
+            self._channel = (
+                grpc.secure_channel(self.target, grpc.ssl_channel_credentials(Path(self.tls_ca_path).read_bytes()))
+                if self.tls_ca_path
+                else grpc.insecure_channel(self.target)
+            )
             self._stub = seniority_pb2_grpc.SeniorityModelStub(self._channel)
             burst = self.effective_batch_size
             self._limiter = (

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                               help="seconds in-flight calls may take to finish on shutdown")
     serve_parser.add_argument("--request-log", type=Path, default=None,
                               help="append one line per call: arrival unix time and pairs (load analysis)")
+    serve_parser.add_argument("--tls-cert", type=Path, default=None, help="PEM server certificate (enables TLS)")
+    serve_parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert")
+    serve_parser.add_argument("--tls-client-ca", type=Path, default=None,
+                              help="PEM CA that client certificates must be signed by (mutual TLS)")
     serve_parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
                               help="threads serving calls (calls beyond them queue, they are not rejected)")
 
@@ -74,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            serve(args.model, args.host, args.port, args.capacity, args.grace, args.max_workers, args.request_log)
+            serve(args.model, args.host, args.port, args.capacity, args.grace, args.max_workers, args.request_log,
+                  args.tls_cert, args.tls_key, args.tls_client_ca)
         elif args.command == "train":
             # Imported here so `serve` does not pay for the training-only imports.
             from enrichment_platform.seniority.train import format_report, train_and_save

@@ -162,6 +162,7 @@ def start_server(
     capacity: float = DEFAULT_CAPACITY,
     max_workers: int = DEFAULT_MAX_WORKERS,
     request_log: Path | None = None,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> RunningServer:
     """Start serving model on host:port (0 picks a free port) and mark it SERVING in the health service."""
     capacity_queue = CapacityQueue(capacity)
@@ -174,7 +175,9 @@ def start_server(
         f"cannot listen on {_address(host, port)}: the address is in use or not local; pick another --port"
     )
     try:
-        bound_port = server.add_insecure_port(_address(host, port))
+        address = _address(host, port)
+        bound_port = (server.add_secure_port(address, credentials) if credentials
+                      else server.add_insecure_port(address))
     except RuntimeError as error:
         raise OSError(cannot_bind) from error
     if bound_port == 0:
@@ -183,6 +186,21 @@ def start_server(
     for service in ("", SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, health_servicer, capacity_queue, model.version, host, bound_port)
+
+
+def tls_credentials(cert: Path | None, key: Path | None, client_ca: Path | None = None
+                    ) -> grpc.ServerCredentials | None:
+    """TLS for the server from PEM files (None: plaintext); with `client_ca`, clients must present a
+    certificate signed by it (mutual TLS)."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ValueError("TLS needs both --tls-cert and --tls-key")
+    return grpc.ssl_server_credentials(
+        [(key.read_bytes(), cert.read_bytes())],
+        root_certificates=client_ca.read_bytes() if client_ca else None,
+        require_client_auth=client_ca is not None,
+    )
 
 
 def describe_capacity(capacity: float) -> str:
@@ -198,10 +216,14 @@ def serve(
     grace: float = DEFAULT_GRACE_SECONDS,
     max_workers: int = DEFAULT_MAX_WORKERS,
     request_log: Path | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    tls_client_ca: Path | None = None,
 ) -> None:
     """Load the model, serve it until SIGTERM or SIGINT, then shut down gracefully."""
     model = SeniorityClassifier.load(model_path)
-    running = start_server(model, host, port, capacity, max_workers, request_log)
+    running = start_server(model, host, port, capacity, max_workers, request_log,
+                           tls_credentials(tls_cert, tls_key, tls_client_ca))
     logger.info(
         "seniority model %s serving on %s (capacity %s)", model.version, running.target,
         describe_capacity(capacity)
