@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy.exc
 from dagster_graphql import DagsterGraphQLClient
 
 from enrichment_platform.devstack.services import free_port
@@ -85,7 +86,10 @@ def test_graphql_launched_run_and_sensor_runs_succeed(bucket, dagster_dev):
     # The sensor is on by default: its first tick sees the file and starts a run of its own.
     with dg.DagsterInstance.from_config(str(home)) as instance:
         def sensor_run_status():
-            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": "raw_postings_sensor"}))
+            try:
+                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": "raw_postings_sensor"}))
+            except sqlalchemy.exc.OperationalError:
+                return None  # the daemon is writing the SQLite storage right now: ask again
             return runs and runs[0].status.value in finished and runs[0].status.value
 
         assert wait_for(sensor_run_status, 180, "no sensor run ended", log) == "SUCCESS"
