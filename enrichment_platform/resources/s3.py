@@ -106,13 +106,12 @@ class PostingsStorage(dg.ConfigurableResource):
         return data
 
     def get_if_exists(self, location: S3Location, name: str) -> bytes | None:
-        try:
-            return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            return None
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            with s3_errors("get", location, name):
-                raise error
+        """An object's bytes, or None when there is no such object."""
+        with s3_errors("get", location, name):
+            try:
+                return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                return None
 
     def put(self, location: S3Location, name: str, data: bytes, content_type: str = "application/x-ndjson") -> str:
         """Write one whole object (S3 makes it visible only once complete); returns its ETag."""
