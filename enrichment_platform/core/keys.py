@@ -84,6 +84,25 @@ class BucketRuns:
         return parts
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def bucket_names(prefix: bytes, buckets: bytes) -> bytes:
+    """The Redis key of each packed bucket id, all of one width: `prefix{ss}` and the id's other three raw
+    bytes, where `ss` (the first byte in hex) is the cluster hash tag. Built here in bulk, not per bucket
+    in the script."""
+    ids = np.frombuffer(buckets, dtype=np.uint8).reshape(-1, 4)
+    head = len(prefix)
+    names = np.empty((len(ids), head + 7), dtype=np.uint8)
+    names[:, :head] = np.frombuffer(prefix, dtype=np.uint8)
+    names[:, head] = ord("{")
+    names[:, head + 1] = _HEX[ids[:, 0] >> 4]
+    names[:, head + 2] = _HEX[ids[:, 0] & 15]
+    names[:, head + 3] = ord("}")
+    names[:, head + 4:] = ids[:, 1:]
+    return names.tobytes()
+
+
 def bucket_runs(keys: np.ndarray, bucket_bits: int) -> BucketRuns:
     """Group keys by bucket (their first `bucket_bits` bits), in key order."""
     halves = np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)

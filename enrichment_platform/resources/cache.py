@@ -24,20 +24,18 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from enrichment_platform.core.augment import WAIT
-from enrichment_platform.core.keys import BucketRuns, bucket_bits_for, bucket_runs
+from enrichment_platform.core.keys import BucketRuns, bucket_bits_for, bucket_names, bucket_runs
 _NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-# Every script walks the same packed arguments: ARGV[1] key prefix, ARGV[2] bucket ids (4 bytes each),
-# ARGV[3] keys per bucket (4 bytes each, big-endian), ARGV[4] fields (8 bytes per key).
+# Every script walks the same packed arguments: ARGV[1] the bucket keys' names (fixed width, ARGV[2] bytes
+# each), ARGV[3] keys per bucket (4 bytes each, big-endian), ARGV[4] fields (8 bytes per key).
 _BUCKETS = """
-local prefix, buckets, counts, fields = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local names, width, counts, fields = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local sub, byte, call = string.sub, string.byte, redis.call
-local tagged = {}
-for i = 0, 255 do tagged[i] = prefix .. '{' .. string.format('%02x', i) .. '}' end
+local buckets = #counts / 4
 local function bucket(b)
-  local o = b * 4
-  local c1, c2, c3, c4 = byte(counts, o + 1, o + 4)
-  return tagged[byte(buckets, o + 1)] .. sub(buckets, o + 2, o + 4), ((c1 * 256 + c2) * 256 + c3) * 256 + c4
+  local c1, c2, c3, c4 = byte(counts, b * 4 + 1, b * 4 + 4)
+  return sub(names, b * width + 1, b * width + width), ((c1 * 256 + c2) * 256 + c3) * 256 + c4
 end
 local function field(k) return sub(fields, k * 8 + 1, k * 8 + 8) end
 """
@@ -52,7 +50,7 @@ if claim then
   token = 'c' .. (now + tonumber(ARGV[6])) .. ':' .. owner
 end
 local out, k = {}, 0
-for b = 0, #buckets / 4 - 1 do
+for b = 0, buckets - 1 do
   local key, n = bucket(b)
   local last = k + n
   while k < last do
@@ -87,7 +85,7 @@ return table.concat(out)
 _STORE = _BUCKETS + """
 local levels = ARGV[5]
 local added, k = 0, 0
-for b = 0, #buckets / 4 - 1 do
+for b = 0, buckets - 1 do
   local key, n = bucket(b)
   local last = k + n
   while k < last do
@@ -112,7 +110,7 @@ return added
 _RELEASE = _BUCKETS + """
 local owner = ARGV[5]
 local released, k = 0, 0
-for b = 0, #buckets / 4 - 1 do
+for b = 0, buckets - 1 do
   local key, n = bucket(b)
   local last = k + n
   while k < last do
@@ -275,7 +273,8 @@ class SeniorityCache(dg.ConfigurableResource):
                 results.append(
                     self._scripts[script](
                         keys=[routing_key],
-                        args=[prefix, part.buckets, part.counts, part.fields, *extra],
+                        args=[bucket_names(prefix.encode(), part.buckets), len(prefix) + 7, part.counts,
+                              part.fields, *extra],
                     )
                 )
         return results

@@ -1,6 +1,6 @@
 import numpy as np
 
-from enrichment_platform.core.keys import bucket_bits_for, bucket_runs, pair_key, pair_keys
+from enrichment_platform.core.keys import bucket_bits_for, bucket_names, bucket_runs, pair_key, pair_keys
 
 
 def test_pair_key_distinguishes_where_the_company_ends():
@@ -31,3 +31,8 @@ def test_bucket_runs_group_keys_by_their_leading_bits():
     sorted_keys = keys[runs.order]
     assert runs.fields[:8] == sorted_keys[0].tobytes()[8:]
     assert sum(len(part.order) for part in runs.split_by_shard()) == 1000
+
+
+def test_bucket_names_are_prefix_hash_tag_and_raw_id_bytes():
+    names = bucket_names(b"sen:v1:", bytes([0xAB, 1, 2, 3, 0x05, 0xFF, 0, 0x7B]))
+    assert names == b"sen:v1:{ab}\x01\x02\x03" + b"sen:v1:{05}\xff\x00{"
