@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pathlib import Path
 
-from enrichment_platform.bench.cache import run_cache_bench
+from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
 from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
 from enrichment_platform.bench.model import run_model_bench
 from enrichment_platform.resources.cache import SeniorityCache, redacted_url
@@ -37,7 +37,8 @@ def cache_drop(arguments: argparse.Namespace) -> None:
 
 
 def cache_bench(arguments: argparse.Namespace) -> None:
-    result = run_cache_bench(arguments.redis_url, arguments.pairs, arguments.batch)
+    batches = tuple(int(size) for size in arguments.lookup_batches.split(","))
+    result = run_cache_bench(arguments.redis_url, arguments.pairs, arguments.batch, lookup_batches=batches)
     print(result.as_markdown())
     print(json.dumps(result.as_dict()), flush=True)
 
@@ -76,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("namespace")
         if name == "bench":
             command.add_argument("--pairs", type=int, default=2_000_000)
-            command.add_argument("--batch", type=int, default=100_000, help="keys per lookup or store call")
+            command.add_argument("--batch", type=int, default=100_000, help="keys per store call")
+            command.add_argument(
+                "--lookup-batches", default=",".join(str(size) for size in DEFAULT_LOOKUP_BATCHES),
+                help="keys per lookup call, comma-separated: each size is measured",
+            )
     bench = commands.add_parser("bench", help="benchmarks on local services").add_subparsers(
         dest="bench_command", required=True
     )

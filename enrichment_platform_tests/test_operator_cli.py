@@ -30,8 +30,11 @@ def test_namespaces_are_listed_and_an_old_one_dropped(clean_redis, capsys):
 
 
 def test_cache_bench_reports_bytes_per_pair_and_rates(clean_redis, capsys):
-    main(["cache", "bench", "--pairs", "20000", "--batch", "5000", "--redis-url", clean_redis])
+    main(["cache", "bench", "--pairs", "20000", "--batch", "5000", "--lookup-batches", "1000,20000",
+          "--redis-url", clean_redis])
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["pairs"] == 20_000 and result["bytes_per_pair"] > 0
     assert result["lookups_per_second"] > 0 and result["writes_per_second"] > 0
+    assert [rate["batch"] for rate in result["lookups"]] == [1000, 20000]
+    assert all(rate["redis_cpu_us_per_key"] > 0 for rate in result["lookups"])
     assert SeniorityCache(redis_url=clean_redis).namespaces() == []  # the bench cleans up after itself

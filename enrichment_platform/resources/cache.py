@@ -49,34 +49,37 @@ if claim then
   owner = ARGV[7]
   token = 'c' .. (now + tonumber(ARGV[6])) .. ':' .. owner
 end
+-- A field without a level: claim it for `owner` ('0') unless another owner's claim is still live ('w').
+local function settle(key, f, v)
+  if v then
+    local expiry, holder = string.match(v, '^c(%d+):(.*)$')
+    if holder ~= owner and not (expiry and tonumber(expiry) <= now) then return 'w' end
+  end
+  call('HSET', key, f, token)
+  return '0'
+end
 local out, k = {}, 0
 for b = 0, buckets - 1 do
   local key, n = bucket(b)
-  local last = k + n
-  while k < last do
-    local m = math.min(last - k, 512)
-    local names, values = {}, nil
-    for j = 1, m do names[j] = field(k + j - 1) end
-    if m == 1 then values = {call('HGET', key, names[1])} else values = call('HMGET', key, unpack(names)) end
-    for j = 1, m do
-      local v, r = values[j], '0'
-      if v and #v == 1 then
-        r = v
-      elseif claim then
-        if not v then
-          call('HSET', key, names[j], token)
-        else
-          local expiry, holder = string.match(v, '^c(%d+):(.*)$')
-          if holder == owner or (expiry and tonumber(expiry) <= now) then
-            call('HSET', key, names[j], token)
-          else
-            r = 'w'
-          end
-        end
+  if n == 1 then  -- the common case for a file's batch in a large cache: no tables to build
+    local f = field(k)
+    local v = call('HGET', key, f)
+    k = k + 1
+    if v and #v == 1 then out[k] = v elseif claim then out[k] = settle(key, f, v) else out[k] = '0' end
+  else
+    local last = k + n
+    while k < last do
+      local m = last - k
+      if m > 512 then m = 512 end
+      local f, base = {}, k * 8
+      for j = 1, m do f[j] = sub(fields, base + j * 8 - 7, base + j * 8) end
+      local values = call('HMGET', key, unpack(f))
+      for j = 1, m do
+        local v = values[j]
+        if v and #v == 1 then out[k + j] = v elseif claim then out[k + j] = settle(key, f[j], v) else out[k + j] = '0' end
       end
-      out[k + j] = r
+      k = k + m
     end
-    k = k + m
   end
 end
 return table.concat(out)

@@ -97,6 +97,19 @@ def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis)
     assert cache.lookup_and_claim("v1", pair, owner="second").tolist() == [6]
 
 
+def test_claims_hold_when_many_keys_share_a_bucket(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=1_000)  # 256 buckets: ~12 keys each here
+    batch, stored = keys(3_000), keys(1_000)
+    cache.store("v1", stored, levels_for(1_000))
+    first = cache.lookup_and_claim("v1", batch, owner="first")
+    assert first.tolist() == levels_for(1_000).tolist() + [0] * 2_000
+    second = cache.lookup_and_claim("v1", batch, owner="second")
+    assert second.tolist() == levels_for(1_000).tolist() + [WAIT] * 2_000
+    cache.release("v1", batch[1_000:2_000], owner="first")
+    third = cache.lookup_and_claim("v1", batch, owner="second")
+    assert third[1_000:2_000].tolist() == [0] * 1_000 and third[2_000:].tolist() == [WAIT] * 1_000
+
+
 def test_released_and_expired_claims_are_taken_over(clean_redis):
     cache = SeniorityCache(redis_url=clean_redis, claim_seconds=0.3)
     released, expiring = keys(1), keys(1, start=1)
