@@ -4,13 +4,18 @@ import os
 import signal
 import threading
 import time
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from enrichment_platform.bench.model import distinct_pairs, max_in_window
-from enrichment_platform.devstack.services import start_model_server
+from enrichment_platform.devstack.services import free_port, start_model_server
 from enrichment_platform.resources.model import SeniorityModelClient
+from enrichment_platform.seniority import seniority_pb2_grpc
+from enrichment_platform_tests.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
 
@@ -129,3 +134,38 @@ def test_clients_keep_answering_from_the_other_replica_when_one_is_killed(start_
     after = replicas.pairs_received()
     assert after[1] - before[1] == 1_000 and after[0] == before[0]  # all of it on the survivor
     assert len(later) == 1_000
+
+
+def serve_with_health(model: ScriptedModel) -> tuple[grpc.Server, health.HealthServicer, str]:
+    """A proto-only model server that also reports its grpc.health.v1 status (SERVING to start with)."""
+    server, status = grpc.server(futures.ThreadPoolExecutor(max_workers=4)), health.HealthServicer()
+    seniority_pb2_grpc.add_SeniorityModelServicer_to_server(model, server)
+    health_pb2_grpc.add_HealthServicer_to_server(status, server)
+    address = f"127.0.0.1:{free_port()}"
+    server.add_insecure_port(address)
+    server.start()
+    status.set("", health_pb2.HealthCheckResponse.SERVING)
+    return server, status, address
+
+
+def test_a_replica_reporting_not_serving_gets_no_calls_until_it_serves_again():
+    models = [ScriptedModel(), ScriptedModel()]
+    (server_a, status_a, address_a), (server_b, _, address_b) = [serve_with_health(model) for model in models]
+    client = SeniorityModelClient(target=f"ipv4:{address_a},{address_b}", capacity=0, batch_size=10, max_in_flight=1)
+    try:
+        client.infer(distinct_pairs(100))
+        assert len(models[0].batches) > 0 and len(models[1].batches) > 0
+
+        status_a.set("", health_pb2.HealthCheckResponse.NOT_SERVING)  # as while draining after SIGTERM
+        time.sleep(0.5)  # the client hears it on its health watch
+        calls_a, calls_b = len(models[0].batches), len(models[1].batches)
+        client.infer(distinct_pairs(100, offset=100))
+        assert (len(models[0].batches), len(models[1].batches)) == (calls_a, calls_b + 10)
+
+        status_a.set("", health_pb2.HealthCheckResponse.SERVING)
+        time.sleep(0.5)
+        client.infer(distinct_pairs(100, offset=200))
+        assert len(models[0].batches) > calls_a
+    finally:
+        server_a.stop(grace=None)
+        server_b.stop(grace=None)
