@@ -63,28 +63,15 @@ def _queued_tick(
     # The last tick's messages go only now: Dagster stores a tick's run requests before it hands the sensor
     # that tick's cursor, so a crash in between leaves them in the queue to be received again.
     refused = queue.delete(cursor.to_delete)
-    if refused:
-        context.log.warning(
-            f"SQS did not delete {len(refused)} message(s) of the last tick from {queue.queue_url}; received "
-            f"again, their files are not requested twice: {_sample(refused)}"
-        )
+    _warn_about(context, refused, f"SQS did not delete messages of the last tick from {queue.queue_url}; "
+                "received again, their files are not requested twice")
     messages = queue.receive(int(setting("RAW_SENSOR_QUEUE_MAX_MESSAGES")))
     announced = announced_files([(m.message_id, m.body) for m in messages], storage.raw)
-    if announced.malformed:
-        context.log.warning(
-            f"ignoring {len(announced.malformed)} message(s) on {queue.queue_url} that are not S3 event "
-            f"notifications: {_sample(announced.malformed)}"
-        )
-    if announced.test_events:
-        context.log.warning(
-            f"ignoring s3:TestEvent message(s) from bucket(s) {_sample(announced.test_events)} on "
-            f"{queue.queue_url}: the notification is set up"
-        )
-    if announced.outside:
-        context.log.warning(
-            f"ignoring {len(announced.outside)} object(s) not directly under {storage.raw_uri} announced on "
-            f"{queue.queue_url}: {_sample(announced.outside)}"
-        )
+    _warn_about(context, announced.malformed, f"ignoring messages on {queue.queue_url} that are not S3 events")
+    _warn_about(context, announced.test_events, f"ignoring s3:TestEvent messages (sent when a notification "
+                f"is set up) on {queue.queue_url}, from buckets")
+    _warn_about(context, announced.outside, f"ignoring objects announced on {queue.queue_url} that are not "
+                f"directly under {storage.raw_uri}")
     first_partition, last_partition = partition_window()
     arrivals, next_cursor = detect_queued_arrivals(
         cursor, announced.names, [m.receipt_handle for m in messages], first_partition, last_partition,
@@ -94,22 +81,16 @@ def _queued_tick(
     return _result(context, arrivals, next_cursor.to_string(), f"no new files announced on {queue.queue_url}")
 
 
+def _warn_about(context: dg.SensorEvaluationContext, names: list[str], what: str) -> None:
+    """One warning saying what is wrong with how many names, and the first few of them."""
+    if names:
+        context.log.warning(f"{what} ({len(names)}): {_sample(names)}")
+
+
 def _warn(context: dg.SensorEvaluationContext, arrivals: Arrivals, raw_uri: str, first_partition: str) -> None:
-    if arrivals.unrecognized:
-        context.log.warning(
-            f"ignoring {len(arrivals.unrecognized)} key(s) under {raw_uri} that are not "
-            f"<unix seconds>.jsonl: {_sample(arrivals.unrecognized)}"
-        )
-    if arrivals.before_start:
-        context.log.warning(
-            f"ignoring {len(arrivals.before_start)} file(s) dated before PARTITIONS_START_DATE "
-            f"{first_partition}: {_sample(arrivals.before_start)}"
-        )
-    if arrivals.in_future:
-        context.log.warning(
-            f"{len(arrivals.in_future)} file(s) are dated after today (UTC); they will be picked up on their "
-            f"day: {_sample(arrivals.in_future)}"
-        )
+    _warn_about(context, arrivals.unrecognized, f"ignoring keys under {raw_uri} that are not <unix seconds>.jsonl")
+    _warn_about(context, arrivals.before_start, f"ignoring files dated before PARTITIONS_START_DATE {first_partition}")
+    _warn_about(context, arrivals.in_future, "waiting for their day: files dated after today (UTC)")
 
 
 def _result(context: dg.SensorEvaluationContext, arrivals: Arrivals, cursor: str, skip: str) -> dg.SensorResult:
