@@ -18,6 +18,8 @@ DEFAULTS = {
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
     "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",  # empty: ask the server (x-model-version), else "unversioned"
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
+    "RAW_POSTINGS_QUEUE_URL": "",  # SQS queue of the raw prefix's S3 events; set: the sensor reads it, not S3
+    "RAW_SENSOR_QUEUE_MAX_MESSAGES": "200",  # messages (files) one tick takes from that queue
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
 }

@@ -1,4 +1,6 @@
-"""Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata."""
+"""Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata, sensor ticks."""
+
+import logging
 
 import boto3
 import dagster as dg
@@ -8,6 +10,7 @@ from enrichment_platform.assets.exported import exported_job_postings
 from enrichment_platform.assets.raw import raw_job_postings
 from enrichment_platform.checks import ALL_CHECKS
 from enrichment_platform.resources import default_resources
+from enrichment_platform.sensors import raw_postings_sensor
 
 FLOW = [raw_job_postings, seniority_augmented_postings, exported_job_postings]
 CHECKS = ALL_CHECKS
@@ -48,3 +51,25 @@ def run_flow(instance, partition_key: str, full_refresh: bool = False, resources
 def materialization_metadata(result, asset) -> dict:
     events = result.asset_materializations_for_node(asset.op.name)
     return {key: value.value for key, value in events[-1].metadata.items()}
+
+
+class LogRecords(logging.Handler):
+    """The records a sensor logs through `context.log`."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def warnings(self) -> list[str]:
+        return [record.getMessage() for record in self.records if record.levelno == logging.WARNING]
+
+
+def sensor_tick(instance, cursor=None, log: LogRecords | None = None) -> dg.SensorResult:
+    """One evaluation of raw_postings_sensor with the resources the environment configures."""
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=default_resources()) as context:
+        if log is not None:
+            context.log.addHandler(log)
+        return raw_postings_sensor(context)

@@ -1,11 +1,9 @@
 """raw_postings_sensor under load and odd histories, against a real S3 API endpoint: thousands of files over
 many dates, late files, a reset cursor, files dated before the first partition."""
 
-import logging
 import subprocess
 import sys
 
-import dagster as dg
 import pytest
 
 from enrichment_platform.assets.augmented import seniority_augmented_postings
@@ -13,9 +11,8 @@ from enrichment_platform.assets.exported import exported_job_postings
 from enrichment_platform.assets.raw import raw_job_postings
 from enrichment_platform.core.arrivals import ArrivalCursor
 from enrichment_platform.partitions import daily_partitions
-from enrichment_platform.resources import default_resources
-from enrichment_platform.sensors import raw_postings_sensor
-from enrichment_platform_tests.harness import materialization_metadata, run_flow
+from enrichment_platform_tests.harness import LogRecords, materialization_metadata, run_flow
+from enrichment_platform_tests.harness import sensor_tick as tick
 
 pytestmark = pytest.mark.integration
 
@@ -24,27 +21,6 @@ JUL1 = 1719792000  # 2024-07-01T00:00:00Z
 JUL17 = 1721174400
 DAY = 86_400
 POSTING = b'{"company": "Acme", "title": "CFO"}\n'
-
-
-class LogRecords(logging.Handler):
-    """The records a sensor logs through `context.log`."""
-
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def warnings(self) -> list[str]:
-        return [record.getMessage() for record in self.records if record.levelno == logging.WARNING]
-
-
-def tick(instance, cursor=None, log: LogRecords | None = None) -> dg.SensorResult:
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=default_resources()) as context:
-        if log is not None:
-            context.log.addHandler(log)
-        return raw_postings_sensor(context)
 
 
 def put_all(bucket, names, data: bytes = b"") -> None:

@@ -39,13 +39,21 @@ class CircuitOpenError(RuntimeError):
 
 
 class CircuitBreaker:
-    """Fails fast after `threshold` consecutive failures; after `cooldown` seconds one trial call may pass."""
+    """Fails fast after `threshold` consecutive failures spread over at least `min_span` seconds; after
+    `cooldown` seconds one trial call may pass.
 
-    def __init__(self, threshold: int = 3, cooldown: float = 10.0, clock: Callable[[], float] = time.monotonic):
+    `min_span` keeps calls that fail together (those in flight on one replica that dies) from counting as
+    an endpoint that stays down.
+    """
+
+    def __init__(self, threshold: int = 3, cooldown: float = 10.0, min_span: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.threshold = threshold
         self.cooldown = cooldown
+        self.min_span = min_span
         self._clock = clock
         self._failures = 0
+        self._first_failure_at = 0.0
         self._last_error = ""
         self._opened_at: float | None = None
         self._lock = threading.Lock()
@@ -70,7 +78,10 @@ class CircuitBreaker:
 
     def record_failure(self, error: str = "") -> None:
         with self._lock:
+            now = self._clock()
+            if self._failures == 0:
+                self._first_failure_at = now
             self._failures += 1
             self._last_error = error
-            if self._failures >= self.threshold:
-                self._opened_at = self._clock()
+            if self._failures >= self.threshold and now - self._first_failure_at >= self.min_span:
+                self._opened_at = now

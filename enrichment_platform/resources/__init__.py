@@ -1,9 +1,10 @@
-"""Thin Dagster resources: S3 locations, the Redis cache, the gRPC model client."""
+"""Thin Dagster resources: S3 locations, the raw prefix's event queue, the Redis cache, the gRPC model client."""
 
 from dagster_aws.s3 import S3Resource
 
 from enrichment_platform.resources.cache import SeniorityCache
 from enrichment_platform.resources.model import SeniorityModelClient
+from enrichment_platform.resources.queue import RawPostingsQueue
 from enrichment_platform.resources.s3 import PostingsStorage
 from enrichment_platform.settings import resource_setting, setting
 
@@ -18,6 +19,7 @@ def default_resources() -> dict:
             quarantine_uri=setting("QUARANTINE_URI"),
             staging_uri=setting("STAGING_URI"),
         ),
+        "raw_postings_queue": RawPostingsQueue(queue_url=setting("RAW_POSTINGS_QUEUE_URL")),
         "cache": SeniorityCache(
             redis_url=resource_setting("REDIS_URL"),
             expected_pairs=int(setting("SENIORITY_CACHE_EXPECTED_PAIRS")),

@@ -143,6 +143,15 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def connect(redis_url: str, **options: Any) -> tuple[redis.Redis, bool]:
+    """A client on `redis_url`, and whether the server is a Redis Cluster (the client is then a RedisCluster)."""
+    client = redis.Redis.from_url(redis_url, **options)
+    if not client.info("cluster").get("cluster_enabled"):
+        return client, False
+    client.close()
+    return redis.RedisCluster.from_url(redis_url, socket_connect_timeout=5), True
+
+
 @dataclass
 class NamespaceInfo:
     """What `sen:<name>:meta` says about a namespace."""
@@ -192,11 +201,7 @@ class SeniorityCache(dg.ConfigurableResource):
                 "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
             }
             with self._redis_errors("connect"):
-                client = redis.Redis.from_url(self.redis_url, **options)
-                if client.info("cluster").get("cluster_enabled"):
-                    client.close()
-                    client = redis.RedisCluster.from_url(self.redis_url, socket_connect_timeout=5)
-                    self._is_cluster = True
+                client, self._is_cluster = connect(self.redis_url, **options)
             self._client = client
             self._scripts = {
                 name: client.register_script(source)

@@ -1,11 +1,12 @@
 """The model's capacity shared by every process and run: one GCRA schedule kept in Redis."""
 
+import threading
 import time
 from collections.abc import Callable
 
 import redis
 
-from enrichment_platform.resources.cache import CacheUnavailableError, redacted_url
+from enrichment_platform.resources.cache import CacheUnavailableError, connect, redacted_url
 
 # The same virtual-scheduling rule as core.rate_limit.RateLimiter, evaluated on Redis' clock so that
 # every process books its requests on one schedule.
@@ -29,15 +30,24 @@ class SharedRateLimiter:
     def __init__(self, redis_url: str, key: str, rate: float, burst: float):
         self.rate, self.burst, self.key = rate, burst, key
         self._redis_url = redis_url
-        self._client = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=10)
-        self._reserve = self._client.register_script(_RESERVE)
+        self._reserve = None
+        self._connecting = threading.Lock()
+
+    def _script(self):
+        """The reservation script on a client of the URL, connected on first use."""
+        with self._connecting:
+            if self._reserve is None:
+                # On a Redis Cluster only a cluster client finds the node that holds the key.
+                client, _ = connect(self._redis_url, socket_connect_timeout=5, socket_timeout=10)
+                self._reserve = client.register_script(_RESERVE)
+        return self._reserve
 
     def reserve(self, units: float) -> float:
         """Book `units` on the shared schedule; returns the seconds to wait before sending them."""
         if self.rate == 0:
             return 0.0
         try:
-            return float(self._reserve(keys=[self.key], args=[self.rate, self.burst, units]))
+            return float(self._script()(keys=[self.key], args=[self.rate, self.burst, units]))
         except redis.RedisError as error:
             raise CacheUnavailableError(
                 f"the shared model rate limiter at {redacted_url(self._redis_url)} failed: {error}"

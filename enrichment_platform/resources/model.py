@@ -1,5 +1,7 @@
-"""gRPC client of the seniority model: full batches of distinct pairs, deadlines, retries, capacity pacing."""
+"""gRPC client of the seniority model: full batches of distinct pairs, deadlines, retries, capacity pacing,
+round robin over replicas."""
 
+import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,14 @@ from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
 MAX_BATCH = 1_000  # the SPEC's limit per request
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 UNVERSIONED = "unversioned"
+# Round robin over every address the target resolves to (`dns:///model:50051`, `ipv4:10.0.0.1:50051,10.0.0.2:50051`),
+# skipping replicas whose grpc.health.v1 status is not SERVING (e.g. draining after SIGTERM).
+SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}})
+CHANNEL_OPTIONS = [
+    ("grpc.service_config", SERVICE_CONFIG),
+    # A service config published in DNS (TXT records) must not switch the policy back to pick_first.
+    ("grpc.service_config_disable_resolution", 1),
+]
 
 
 class ModelUnavailableError(RuntimeError):
@@ -29,14 +39,19 @@ class ModelContractError(RuntimeError):
 
 
 # One breaker per target and process: every run and thread in a process learns at once that the model is down.
+# Replicas behind one target share it; the calls in flight on a replica that dies fail within milliseconds of
+# each other, so failures must span half a second to count as the model being down.
 _BREAKERS: dict[str, CircuitBreaker] = {}
+BREAKER_MIN_SPAN_SECONDS = 0.5
 
 
 class SeniorityModelClient(dg.ConfigurableResource):
     """Client of `SeniorityModel.InferSeniority` at `target`, paced to `capacity` pairs/s (0 = unpaced).
 
-    With `rate_limit_redis_url` the pace is shared by every process using that Redis, so all workers
-    together stay within the capacity; without it each process keeps its own pace.
+    `target` is any gRPC target; when it names several replicas, calls go round robin over the healthy ones
+    and `capacity` is that of all of them together. With `rate_limit_redis_url` the pace is shared by every
+    process using that Redis, so all workers together stay within the capacity; without it each process
+    keeps its own pace.
     """
 
     target: str
@@ -66,9 +81,11 @@ class SeniorityModelClient(dg.ConfigurableResource):
             if not 1 <= self.batch_size <= MAX_BATCH:
                 raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {self.batch_size}")
             self._channel = (
-                grpc.secure_channel(self.target, grpc.ssl_channel_credentials(Path(self.tls_ca_path).read_bytes()))
+                grpc.secure_channel(
+                    self.target, grpc.ssl_channel_credentials(Path(self.tls_ca_path).read_bytes()), CHANNEL_OPTIONS
+                )
                 if self.tls_ca_path
-                else grpc.insecure_channel(self.target)
+                else grpc.insecure_channel(self.target, CHANNEL_OPTIONS)
             )
             self._stub = seniority_pb2_grpc.SeniorityModelStub(self._channel)
             burst = self.effective_batch_size
@@ -81,7 +98,7 @@ class SeniorityModelClient(dg.ConfigurableResource):
 
     @property
     def _breaker(self) -> CircuitBreaker:
-        return _BREAKERS.setdefault(self.target, CircuitBreaker())
+        return _BREAKERS.setdefault(self.target, CircuitBreaker(min_span=BREAKER_MIN_SPAN_SECONDS))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._channel is not None:

@@ -56,3 +56,26 @@ def test_circuit_opens_after_consecutive_failures_and_lets_a_trial_through_after
         breaker.before_call("model")  # others still fail fast while the trial runs
     breaker.record_success()
     breaker.before_call("model")
+
+
+def test_failures_at_one_instant_do_not_open_the_circuit_until_failures_span_min_span():
+    clock = FakeClock()
+    breaker = CircuitBreaker(threshold=3, cooldown=10, min_span=0.5, clock=clock)
+    for _ in range(8):  # the calls in flight on one replica that died
+        breaker.record_failure("UNAVAILABLE: Socket closed")
+    breaker.before_call("model")  # still closed: one event, however many calls it failed
+    clock.now += 0.6
+    breaker.record_failure("UNAVAILABLE: connection refused")  # still failing half a second later
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call("model")
+
+
+def test_a_success_after_failures_at_one_instant_starts_the_count_again():
+    clock = FakeClock()
+    breaker = CircuitBreaker(threshold=3, cooldown=10, min_span=0.5, clock=clock)
+    for _ in range(4):
+        breaker.record_failure()
+    breaker.record_success()  # the survivor answered the retries
+    clock.now += 1
+    breaker.record_failure()
+    breaker.before_call("model")
