@@ -14,9 +14,11 @@ DEFAULTS = {
     "SENIORITY_MODEL_CAPACITY": "1000",
     "PARTITIONS_START_DATE": "2024-01-01",
     # Not in the SPEC table, but operators need them.
-    "SENIORITY_MODEL_VERSION": "",
+    "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
-    "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",  # empty: ask the server (x-model-version), else "unversioned"
+    "SENIORITY_MODEL_TLS_CERT": "",  # PEM client certificate, for a server that asks for one (mutual TLS)
+    "SENIORITY_MODEL_TLS_KEY": "",  # PEM private key of SENIORITY_MODEL_TLS_CERT
+    "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",

@@ -28,5 +28,7 @@ def default_resources() -> dict:
             rate_limit_redis_url=resource_setting("REDIS_URL"),
             model_version_override=setting("SENIORITY_MODEL_VERSION"),
             tls_ca_path=setting("SENIORITY_MODEL_TLS_CA"),
+            tls_cert_path=setting("SENIORITY_MODEL_TLS_CERT"),
+            tls_key_path=setting("SENIORITY_MODEL_TLS_KEY"),
         ),
     }
