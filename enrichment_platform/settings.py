@@ -20,6 +20,8 @@ DEFAULTS = {
     "SENIORITY_MODEL_TLS_KEY": "",  # PEM private key of SENIORITY_MODEL_TLS_CERT
     "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
+    # Attempts per S3 request (exponential backoff with jitter, capped at 20 s): about half a minute of SlowDown.
+    "ENRICHMENT_S3_MAX_ATTEMPTS": "8",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
 }

@@ -48,3 +48,16 @@ def run_flow(instance, partition_key: str, full_refresh: bool = False, resources
 def materialization_metadata(result, asset) -> dict:
     events = result.asset_materializations_for_node(asset.op.name)
     return {key: value.value for key, value in events[-1].metadata.items()}
+
+
+def failure_messages(result) -> str:
+    """The errors of a run's failed step attempts (those Dagster retried too), with their causes."""
+    failed = (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY)
+    return "\n".join(
+        event.event_specific_data.error.to_string() for event in result.all_events if event.event_type in failed
+    )
+
+
+def retried(result) -> bool:
+    """Whether Dagster retried a step of the run."""
+    return any(event.event_type == dg.DagsterEventType.STEP_RESTARTED for event in result.all_events)

@@ -17,19 +17,43 @@ MANIFEST_NAME = "_manifest.json"
 
 
 class S3AccessError(RuntimeError):
-    """S3 could not be reached or refused a request (infrastructure, retried by Dagster)."""
+    """S3 refused a request about one object (it is missing, archived, forbidden or changed)."""
+
+
+class S3UnavailableError(S3AccessError):
+    """S3 as a whole failed: unreachable, throttling or erring after the client's retries, a missing bucket or
+    bad credentials (infrastructure: the step fails and Dagster retries it)."""
+
+
+# Codes S3 gives for the service, the bucket or the caller as a whole, never for one object alone.
+SERVICE_WIDE_CODES = {
+    "NoSuchBucket", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "RequestTimeTooSkewed", "RequestTimeout",
+    "SlowDown", "Throttling", "ThrottlingException", "ServiceUnavailable", "InternalError",
+}
+
+
+def _service_wide(error: Exception) -> bool:
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return True  # no answer from S3 at all: endpoint, connection, timeout, credentials
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or error.response.get("Error", {}).get("Code") in SERVICE_WIDE_CODES
 
 
 @contextmanager
 def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[None]:
-    """Turn botocore failures into one error that says what was attempted where."""
+    """Turn botocore failures into one error that says what was attempted where, and whether S3 as a whole
+    (S3UnavailableError) or this one object (S3AccessError) failed."""
     try:
         yield
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise S3AccessError(
-            f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {error}. "
-            "Check AWS_ENDPOINT_URL, credentials and that the bucket exists."
-        ) from error
+        where = f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {str(error).rstrip('.')}."
+        if _service_wide(error):
+            raise S3UnavailableError(
+                f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and errors "
+                "of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the step."
+            ) from error
+        raise S3AccessError(f"{where} The object itself was refused; check it in S3.") from error
 
 
 class PostingsStorage(dg.ConfigurableResource):
