@@ -14,6 +14,7 @@ from enrichment_platform.core.manifest import Manifest
 from enrichment_platform.partitions import day_bounds, partition_key_for_file
 
 MANIFEST_NAME = "_manifest.json"
+DEAD_LETTER_SUFFIX = ".json"
 
 
 class S3AccessError(RuntimeError):
@@ -87,6 +88,15 @@ class PostingsStorage(dg.ConfigurableResource):
 
     def staging(self, asset_name: str, partition_key: str) -> S3Location:
         return S3Location.parse(self.staging_uri).child(asset_name, partition_key)
+
+    def dead_letters(self, asset_name: str, partition_key: str) -> S3Location:
+        """Where an asset records the files of a partition it set aside, one `<file>.json` each."""
+        return S3Location.parse(self.staging_uri).child("dead-letter", asset_name, partition_key)
+
+    def dead_lettered_files(self, asset_name: str, partition_key: str) -> list[str]:
+        """Names of the files an asset has dead-lettered for a partition and not processed since."""
+        return [name.removesuffix(DEAD_LETTER_SUFFIX)
+                for name, _ in self.list_objects(self.dead_letters(asset_name, partition_key))]
 
     def list_objects(
         self, location: S3Location, start_after: str = "", stop_at: str = ""

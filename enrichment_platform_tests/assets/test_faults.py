@@ -81,6 +81,7 @@ def test_model_server_killed_mid_run_then_rerun_is_identical(bucket, instance, m
     runner.join(timeout=120)
     assert not result["run"].success
     assert_outputs_complete(bucket)
+    assert bucket.names("enrichment-staging/dead-letter") == []  # an outage, not bad files
 
     with services.start_model_server(capacity=0, workdir=tmp_path / "model-again") as again:
         monkeypatch.setenv("SENIORITY_MODEL_TARGET", again.target)
@@ -188,6 +189,7 @@ def test_long_s3_outage_fails_the_run_naming_the_key_and_a_rerun_is_identical(
     assert "SlowDown" in messages
     assert len(outputs(bucket)) == 2
     assert_outputs_complete(bucket)  # the writes cut off by the outage left no partial object
+    assert bucket.names("enrichment-staging/dead-letter") == []  # an outage, not bad files
 
     faulty_s3.heal()
     assert run_flow(instance, DAY).success
