@@ -18,7 +18,7 @@ DEAD_LETTER_SUFFIX = ".json"
 
 
 class S3AccessError(RuntimeError):
-    """S3 refused a request about one object (it is missing, archived, forbidden or changed)."""
+    """S3 refused a request for one key (the object is missing, archived, forbidden or changed)."""
 
 
 class S3UnavailableError(S3AccessError):
@@ -54,7 +54,7 @@ def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[Non
                 f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and errors "
                 "of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the step."
             ) from error
-        raise S3AccessError(f"{where} The object itself was refused; check it in S3.") from error
+        raise S3AccessError(f"{where} S3 refused it for this key; check the object and its permissions.") from error
 
 
 class PostingsStorage(dg.ConfigurableResource):
