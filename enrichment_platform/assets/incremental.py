@@ -12,7 +12,13 @@ from functools import partial
 import dagster as dg
 from pydantic import Field
 
-from enrichment_platform.core.dead_letter import FailureStreak, FileFailure, attempt_file, dead_letter_record
+from enrichment_platform.core.dead_letter import (
+    FailureStreak,
+    FileFailure,
+    attempt_file,
+    dead_letter_record,
+    one_line,
+)
 from enrichment_platform.core.manifest import Manifest
 from enrichment_platform.resources.cache import CacheUnavailableError
 from enrichment_platform.resources.model import ModelContractError, ModelUnavailableError
@@ -61,7 +67,7 @@ class FileRun:
 
     def dead_letter_metadata(self) -> dict:
         """The files this run set aside, for the materialization: a count the UI plots, and each one's error."""
-        listed = [f"- `{failure.name}` ({failure.attempts} attempts): {failure.summary}"
+        listed = [f"- `{failure.name}` ({failure.attempts} attempts): {one_line(failure.error)}"
                   for failure in self.dead_lettered[:MAX_LISTED]]
         return {
             "dead_lettered_files": len(self.dead_lettered),

@@ -35,10 +35,6 @@ class FileFailure:
     def of(cls, name: str, attempts: int, error: BaseException) -> "FileFailure":
         return cls(name, attempts, f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error)))
 
-    @property
-    def summary(self) -> str:
-        return one_line(self.error)
-
 
 def one_line(text: str, limit: int = 300) -> str:
     """`text` on one line, cut to `limit` characters: short enough for a list in the UI."""

