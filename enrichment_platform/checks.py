@@ -1,13 +1,16 @@
-"""Data quality checks: conservation of lines, seniority range, one export per input file (blocking or
-errors), and warnings on the data itself: schema completeness, duplicate urls, level drift, freshness."""
+"""Data quality checks: conservation of lines, seniority range, one export per input file, no dead-lettered
+file (blocking or errors), and warnings on the data itself: schema completeness, duplicate urls, level drift,
+freshness."""
 
 import time
 import warnings
 from datetime import date, timedelta
 
 import dagster as dg
+import orjson
 
 from enrichment_platform.assets import augmented, exported, raw
+from enrichment_platform.core.dead_letter import one_line
 from enrichment_platform.core.quality import (
     level_shares,
     newest_file_age,
@@ -16,7 +19,7 @@ from enrichment_platform.core.quality import (
     total_variation_distance,
 )
 from enrichment_platform.partitions import daily_partitions, day_bounds, file_timestamp, partition_key_for_timestamp
-from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.resources.s3 import DEAD_LETTER_SUFFIX, PostingsStorage
 
 # Partitioned checks show a result per date in the UI and can be run for one date; the API is in preview.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec")
@@ -38,22 +41,37 @@ SCHEMA_FIELDS = ("url", "company", "title", "location", "scraped_on")
 WARN = dg.AssetCheckSeverity.WARN
 
 
-def _listed(problems: list[str]) -> dict:
-    return {"problems": dg.MetadataValue.md("\n".join(f"- {problem}" for problem in problems[:MAX_LISTED]))}
+def _listed(problems: list[str], key: str = "problems") -> dict:
+    return {key: dg.MetadataValue.md("\n".join(f"- {problem}" for problem in problems[:MAX_LISTED]))}
+
+
+def _dead_lettered(storage: PostingsStorage, partition_key: str, *asset_names: str) -> dict[str, str]:
+    """File name -> the first of `asset_names` (in flow order) that dead-lettered it for the partition."""
+    found: dict[str, str] = {}
+    for asset_name in asset_names:
+        for name in storage.dead_lettered_files(asset_name, partition_key):
+            found.setdefault(name, asset_name)
+    return found
 
 
 @dg.asset_check(
     asset=augmented.seniority_augmented_postings,
     partitions_def=daily_partitions,
     blocking=True,
-    description="Every non-blank input line is either valid or quarantined, and every valid line has a seniority.",
+    description="Every non-blank input line is either valid or quarantined, and every valid line has a seniority. "
+    "Dead-lettered files are listed apart and not counted (their own check fails), so the other files go on.",
 )
 def conservation(context: dg.AssetCheckExecutionContext, storage: PostingsStorage) -> dg.AssetCheckResult:
     partition_key = context.partition_key
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     augmented_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
-    problems = []
+    dead_lettered = _dead_lettered(storage, partition_key, raw.ASSET_NAME, augmented.ASSET_NAME)
+    problems, set_aside = [], []
     for name in sorted(storage.files_of_day(storage.raw, partition_key)):
+        if name in dead_lettered:
+            # Reported red by the asset's no_dead_lettered_files check; failing here too would block the export.
+            set_aside.append(f"{name}: dead-lettered by {dead_lettered[name]}, not counted until it is processed")
+            continue
         entry = raw_files.get(name)
         if entry is None:
             problems.append(f"{name}: not validated yet")
@@ -75,7 +93,9 @@ def conservation(context: dg.AssetCheckExecutionContext, storage: PostingsStorag
             "valid_lines": sum(e["valid"] for e in raw_files.values()),
             "quarantined_lines": sum(e["quarantined"] for e in raw_files.values()),
             "files_failing": len(problems),
+            "files_dead_lettered": len(set_aside),
             **_listed(problems),
+            **_listed(set_aside, "dead_lettered"),
         },
     )
 
@@ -113,7 +133,11 @@ def one_output_per_input(context: dg.AssetCheckExecutionContext, storage: Postin
     outputs = set(storage.files_of_day(storage.augmented, partition_key))
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     exported_files = storage.read_manifest(exported.ASSET_NAME, partition_key).files
-    problems = [f"{name}: no output" for name in sorted(inputs - outputs)]
+    dead_lettered = _dead_lettered(storage, partition_key, raw.ASSET_NAME, augmented.ASSET_NAME, exported.ASSET_NAME)
+    problems = [
+        f"{name}: no output" + (f" (dead-lettered by {dead_lettered[name]})" if name in dead_lettered else "")
+        for name in sorted(inputs - outputs)
+    ]
     problems += [f"{name}: output without input" for name in sorted(outputs - inputs)]
     problems += [
         f"{name}: {entry['lines']} lines written, {raw_files.get(name, {}).get('valid')} valid"
@@ -126,9 +150,47 @@ def one_output_per_input(context: dg.AssetCheckExecutionContext, storage: Postin
             "partition": partition_key,
             "input_objects": len(inputs),
             "output_objects": len(outputs),
+            "dead_lettered_files": len(dead_lettered),
             **_listed(problems),
         },
     )
+
+
+def _no_dead_lettered_files(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    """The check, for one asset, that no file of the partition is dead-lettered."""
+    asset_name = asset.key.to_user_string()
+
+    @dg.asset_check(
+        asset=asset,
+        name="no_dead_lettered_files",
+        partitions_def=daily_partitions,
+        description=f"Fails while {asset_name} has set aside (dead-lettered) files of the partition that failed "
+        "every attempt; their errors are in the metadata and under STAGING_URI/dead-letter/. The next run tries "
+        "them again.",
+    )
+    def no_dead_lettered_files(context: dg.AssetCheckExecutionContext, storage: PostingsStorage) -> dg.AssetCheckResult:
+        location = storage.dead_letters(asset_name, context.partition_key)
+        stored = (storage.get_if_exists(location, name + DEAD_LETTER_SUFFIX)
+                  for name in storage.dead_lettered_files(asset_name, context.partition_key))
+        records = [orjson.loads(data) for data in stored if data is not None]  # None: processed meanwhile
+        problems = [f"{r['file']}: {r['attempts']} attempts, the last at {r['failed_at']}: {one_line(r['error'])}"
+                    for r in records]
+        return dg.AssetCheckResult(
+            passed=not records,
+            metadata={
+                "partition": context.partition_key,
+                "dead_lettered_files": len(records),
+                "dead_letter_prefix": dg.MetadataValue.path(location.uri),
+                **_listed(problems),
+            },
+        )
+
+    return no_dead_lettered_files
+
+
+no_dead_lettered_raw = _no_dead_lettered_files(raw.raw_job_postings)
+no_dead_lettered_augmented = _no_dead_lettered_files(augmented.seniority_augmented_postings)
+no_dead_lettered_exported = _no_dead_lettered_files(exported.exported_job_postings)
 
 
 def now_seconds() -> float:
@@ -297,6 +359,9 @@ ALL_CHECKS = [
     conservation,
     seniority_in_range,
     one_output_per_input,
+    no_dead_lettered_raw,
+    no_dead_lettered_augmented,
+    no_dead_lettered_exported,
     raw_schema_completeness,
     duplicate_url_rate,
     raw_freshness,

@@ -14,12 +14,16 @@ DEFAULTS = {
     "SENIORITY_MODEL_CAPACITY": "1000",
     "PARTITIONS_START_DATE": "2024-01-01",
     # Not in the SPEC table, but operators need them.
-    "SENIORITY_MODEL_VERSION": "",
+    "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
-    "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",  # empty: ask the server (x-model-version), else "unversioned"
+    "SENIORITY_MODEL_TLS_CERT": "",  # PEM client certificate, for a server that asks for one (mutual TLS)
+    "SENIORITY_MODEL_TLS_KEY": "",  # PEM private key of SENIORITY_MODEL_TLS_CERT
+    "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "RAW_POSTINGS_QUEUE_URL": "",  # SQS queue of the raw prefix's S3 events; set: the sensor reads it, not S3
     "RAW_SENSOR_QUEUE_MAX_MESSAGES": "200",  # messages (files) one tick takes from that queue
+    # Attempts per S3 request (exponential backoff with jitter, capped at 20 s): about half a minute of SlowDown.
+    "ENRICHMENT_S3_MAX_ATTEMPTS": "8",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
 }

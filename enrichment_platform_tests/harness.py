@@ -73,3 +73,16 @@ def sensor_tick(instance, cursor=None, log: LogRecords | None = None) -> dg.Sens
         if log is not None:
             context.log.addHandler(log)
         return raw_postings_sensor(context)
+
+
+def failure_messages(result) -> str:
+    """The errors of a run's failed step attempts (those Dagster retried too), with their causes."""
+    failed = (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY)
+    return "\n".join(
+        event.event_specific_data.error.to_string() for event in result.all_events if event.event_type in failed
+    )
+
+
+def retried(result) -> bool:
+    """Whether Dagster retried a step of the run."""
+    return any(event.event_type == dg.DagsterEventType.STEP_RESTARTED for event in result.all_events)

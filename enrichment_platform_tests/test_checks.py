@@ -102,7 +102,7 @@ def test_quality_checks_pass_on_clean_data_of_today(bucket, instance, monkeypatc
     assert result.success
     evaluations = {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
     assert {name: evaluation.passed for name, evaluation in evaluations.items()} == {
-        "conservation": True, "seniority_in_range": True, "one_output_per_input": True,
+        "conservation": True, "seniority_in_range": True, "one_output_per_input": True, "no_dead_lettered_files": True,
         "raw_schema_completeness": True, "duplicate_url_rate": True, "raw_freshness": True,
         "seniority_distribution_drift": True,
     }

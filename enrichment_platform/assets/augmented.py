@@ -91,5 +91,6 @@ def seniority_augmented_postings(
             **{stage_name: round(totals[stage_name], 3) for stage_name in TIMED_STAGES},
             "seconds": round(run.seconds, 3),
             "dagster/row_count": run.manifest.total("lines"),
+            **run.dead_letter_metadata(),
         }
     )

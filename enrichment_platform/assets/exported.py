@@ -55,5 +55,6 @@ def exported_job_postings(
             "dagster/row_count": run.manifest.total("lines"),
             "seconds": round(run.seconds, 3),
             "output": dg.MetadataValue.path(storage.augmented.uri),
+            **run.dead_letter_metadata(),
         }
     )

@@ -1,22 +1,37 @@
-"""The per-file loop every asset shares: process only new or changed inputs, checkpoint, log progress."""
+"""The per-file loop every asset shares: process only new or changed inputs, retry a failing file and
+dead-letter it if it keeps failing, checkpoint, log progress."""
 
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 
 import dagster as dg
 from pydantic import Field
 
+from enrichment_platform.core.dead_letter import (
+    FailureStreak,
+    FileFailure,
+    attempt_file,
+    dead_letter_record,
+    one_line,
+)
 from enrichment_platform.core.manifest import Manifest
-from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.resources.cache import CacheUnavailableError
+from enrichment_platform.resources.model import ModelContractError, ModelUnavailableError
+from enrichment_platform.resources.s3 import DEAD_LETTER_SUFFIX, PostingsStorage, S3UnavailableError
 from enrichment_platform.settings import setting
 
 CHECKPOINT_SECONDS = 30.0
 PROGRESS_SECONDS = 10.0
 # Files in flight at once: their downloads, uploads, Redis and model calls overlap each other's Python work.
 FILES_IN_FLIGHT = 4
+MAX_LISTED = 20
+# Broken infrastructure: retrying one file cannot help, so the step fails and Dagster retries it.
+INFRASTRUCTURE_ERRORS = (S3UnavailableError, CacheUnavailableError, ModelUnavailableError, ModelContractError)
 
 
 class IncrementalConfig(dg.Config):
@@ -47,6 +62,18 @@ class FileRun:
     files_processed: int = 0
     totals: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    dead_lettered: list[FileFailure] = field(default_factory=list)
+    dead_letter_uri: str = ""
+
+    def dead_letter_metadata(self) -> dict:
+        """The files this run set aside, for the materialization: a count the UI plots, and each one's error."""
+        listed = [f"- `{failure.name}` ({failure.attempts} attempts): {one_line(failure.error)}"
+                  for failure in self.dead_lettered[:MAX_LISTED]]
+        return {
+            "dead_lettered_files": len(self.dead_lettered),
+            "dead_letters": dg.MetadataValue.md("\n".join(listed) or "none"),
+            "dead_letter_prefix": dg.MetadataValue.path(self.dead_letter_uri),
+        }
 
 
 def process_pending_files(
@@ -57,38 +84,63 @@ def process_pending_files(
     process_file: Callable[[str], dict],
 ) -> FileRun:
     """Call `process_file(name)` for each input whose version is not yet in this asset's manifest; the
-    facts it returns are recorded, and the manifest is written every 30 s and at the end."""
+    facts it returns are recorded, and the manifest is written every 30 s and at the end.
+
+    A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
+    manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files
+    failing in a row, fail the step instead."""
     asset_name = context.asset_key.to_user_string()
     partition_key = context.partition_key
     started = time.perf_counter()
     manifest = storage.read_manifest(asset_name, partition_key)
     pending = manifest.pending(sources, full_refresh)
-    run = FileRun(manifest=manifest, files_total=len(sources))
+    dead_letters = storage.dead_letters(asset_name, partition_key)
+    run = FileRun(manifest=manifest, files_total=len(sources), dead_letter_uri=dead_letters.uri)
+    earlier_dead_letters = set(storage.dead_lettered_files(asset_name, partition_key))
+    for name in sorted(earlier_dead_letters - set(sources)):
+        storage.delete(dead_letters, name + DEAD_LETTER_SUFFIX)  # the file has left the partition
     context.log.info(
         f"{asset_name} {partition_key}: {len(pending)} of {len(sources)} files to process"
         + (" (full refresh)" if full_refresh else "")
     )
+    streak = FailureStreak()
     last_checkpoint = last_progress = time.perf_counter()
-    for name, facts in _in_order(process_file, pending):
-        manifest.record(name, sources[name], **facts)
-        run.files_processed += 1
-        run.totals.update({key: value for key, value in facts.items() if isinstance(value, int | float)})
-        now = time.perf_counter()
-        if now - last_checkpoint >= CHECKPOINT_SECONDS:
-            # A crash then costs at most 30 s of work: the rerun skips what the checkpoint recorded.
-            storage.write_manifest(asset_name, partition_key, manifest)
-            last_checkpoint = now
-        if now - last_progress >= PROGRESS_SECONDS:
-            context.log.info(f"{asset_name} {partition_key}: {run.files_processed}/{len(pending)} files done")
-            last_progress = now
+    attempt = partial(attempt_file, process_file, infrastructure=INFRASTRUCTURE_ERRORS)
+    with closing(_in_order(attempt, pending)) as outcomes:
+        for name, outcome in outcomes:
+            if isinstance(outcome, FileFailure):
+                context.log.error(f"{asset_name} {partition_key}: {name} failed {outcome.attempts} times: "
+                                  f"{outcome.error}")
+                streak.failed(outcome)  # several in a row: an outage, the step fails instead
+                run.dead_lettered.append(outcome)
+                continue
+            streak.succeeded()
+            if name in earlier_dead_letters:
+                storage.delete(dead_letters, name + DEAD_LETTER_SUFFIX)
+            manifest.record(name, sources[name], **outcome)
+            run.files_processed += 1
+            run.totals.update({key: value for key, value in outcome.items() if isinstance(value, int | float)})
+            now = time.perf_counter()
+            if now - last_checkpoint >= CHECKPOINT_SECONDS:
+                # A crash then costs at most 30 s of work: the rerun skips what the checkpoint recorded.
+                storage.write_manifest(asset_name, partition_key, manifest)
+                last_checkpoint = now
+            if now - last_progress >= PROGRESS_SECONDS:
+                context.log.info(f"{asset_name} {partition_key}: {run.files_processed}/{len(pending)} files done")
+                last_progress = now
+    # Written once every file is through, so that a step failed by an outage leaves no dead letter behind.
+    for failure in run.dead_lettered:
+        record = dead_letter_record(failure, asset_name, partition_key, sources[failure.name], time.time())
+        storage.put(dead_letters, failure.name + DEAD_LETTER_SUFFIX, record, "application/json")
     if pending or not manifest.files:
         storage.write_manifest(asset_name, partition_key, manifest)
     run.seconds = time.perf_counter() - started
     return run
 
 
-def _in_order(process_file: Callable[[str], dict], names: list[str]) -> Iterator[tuple[str, dict]]:
-    """(name, facts) in the order of `names`, with up to FILES_IN_FLIGHT files processed at once; on the
+def _in_order(process_file: Callable[[str], dict | FileFailure], names: list[str]
+              ) -> Iterator[tuple[str, dict | FileFailure]]:
+    """(name, outcome) in the order of `names`, with up to FILES_IN_FLIGHT files processed at once; on the
     first failure the files not yet started are cancelled and the error is raised."""
     pool = ThreadPoolExecutor(max_workers=FILES_IN_FLIGHT, thread_name_prefix="file")
     in_flight: deque[tuple[str, Future]] = deque()

@@ -66,5 +66,6 @@ def raw_job_postings(
             "dagster/row_count": manifest.total("valid"),
             "seconds": round(run.seconds, 3),
             "quarantine": dg.MetadataValue.path(storage.quarantine.uri),
+            **run.dead_letter_metadata(),
         }
     )

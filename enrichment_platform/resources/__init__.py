@@ -13,7 +13,8 @@ def default_resources() -> dict:
     """The resources configured from the environment (SPEC defaults where a variable is unset)."""
     return {
         "storage": PostingsStorage(
-            s3=S3Resource(),
+            # dagster-aws sets botocore's standard retry mode: throttling and 5xx are retried with backoff and jitter.
+            s3=S3Resource(max_attempts=int(setting("ENRICHMENT_S3_MAX_ATTEMPTS"))),
             raw_uri=setting("RAW_POSTINGS_URI"),
             augmented_uri=setting("AUGMENTED_POSTINGS_URI"),
             quarantine_uri=setting("QUARANTINE_URI"),
@@ -30,5 +31,7 @@ def default_resources() -> dict:
             rate_limit_redis_url=resource_setting("REDIS_URL"),
             model_version_override=setting("SENIORITY_MODEL_VERSION"),
             tls_ca_path=setting("SENIORITY_MODEL_TLS_CA"),
+            tls_cert_path=setting("SENIORITY_MODEL_TLS_CERT"),
+            tls_key_path=setting("SENIORITY_MODEL_TLS_KEY"),
         ),
     }

@@ -38,6 +38,15 @@ class ModelContractError(RuntimeError):
     """The model answered something the SPEC does not allow (a level outside 1..7, a lost uuid)."""
 
 
+def _read_pem(variable: str, path: str) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise ValueError(f"{variable}={path} cannot be read: {error.strerror}; point it at a PEM file") from error
+
+
 # One breaker per target and process: every run and thread in a process learns at once that the model is down.
 # Replicas behind one target share it; the calls in flight on a replica that dies fail within milliseconds of
 # each other, so failures must span half a second to count as the model being down.
@@ -63,6 +72,8 @@ class SeniorityModelClient(dg.ConfigurableResource):
     max_attempts: int = 5
     model_version_override: str = ""
     tls_ca_path: str = Field(default="", description="PEM CA of the server's certificate; set: TLS, unset: plaintext")
+    tls_cert_path: str = Field(default="", description="PEM client certificate for mutual TLS (with tls_key_path)")
+    tls_key_path: str = Field(default="", description="PEM private key of the client certificate")
 
     _channel: Any = PrivateAttr(default=None)
     _stub: Any = PrivateAttr(default=None)
@@ -80,11 +91,10 @@ class SeniorityModelClient(dg.ConfigurableResource):
         if self._stub is None:
             if not 1 <= self.batch_size <= MAX_BATCH:
                 raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {self.batch_size}")
+            credentials = self._tls_credentials()
             self._channel = (
-                grpc.secure_channel(
-                    self.target, grpc.ssl_channel_credentials(Path(self.tls_ca_path).read_bytes()), CHANNEL_OPTIONS
-                )
-                if self.tls_ca_path
+                grpc.secure_channel(self.target, credentials, CHANNEL_OPTIONS)
+                if credentials
                 else grpc.insecure_channel(self.target, CHANNEL_OPTIONS)
             )
             self._stub = seniority_pb2_grpc.SeniorityModelStub(self._channel)
@@ -95,6 +105,31 @@ class SeniorityModelClient(dg.ConfigurableResource):
                 else RateLimiter(rate=self.capacity, burst=burst)
             )
         return self._stub
+
+    def _tls_credentials(self) -> grpc.ChannelCredentials | None:
+        """TLS from the PEM files (None: plaintext); with a client certificate and key, mutual TLS."""
+        if bool(self.tls_cert_path) != bool(self.tls_key_path):
+            raise ValueError(
+                "SENIORITY_MODEL_TLS_CERT and SENIORITY_MODEL_TLS_KEY go together: set both for mutual TLS, or neither"
+            )
+        if not (self.tls_ca_path or self.tls_cert_path):
+            return None
+        return grpc.ssl_channel_credentials(
+            root_certificates=_read_pem("SENIORITY_MODEL_TLS_CA", self.tls_ca_path),  # None: the system's roots
+            private_key=_read_pem("SENIORITY_MODEL_TLS_KEY", self.tls_key_path),
+            certificate_chain=_read_pem("SENIORITY_MODEL_TLS_CERT", self.tls_cert_path),
+        )
+
+    def _what_to_check(self) -> str:
+        # A refused TLS handshake reaches the client only as "Socket closed": name the settings that cause it.
+        if self.tls_cert_path:
+            return ("Check SENIORITY_MODEL_TARGET and the server; over mutual TLS, also that SENIORITY_MODEL_TLS_CA "
+                    "signed the server's certificate and the server's --tls-client-ca signed SENIORITY_MODEL_TLS_CERT.")
+        if self.tls_ca_path:
+            return ("Check SENIORITY_MODEL_TARGET and the server; over TLS, also SENIORITY_MODEL_TLS_CA, and if the "
+                    "server asks for client certificates (--tls-client-ca), set SENIORITY_MODEL_TLS_CERT and "
+                    "SENIORITY_MODEL_TLS_KEY.")
+        return "Check SENIORITY_MODEL_TARGET and the server."
 
     @property
     def _breaker(self) -> CircuitBreaker:
@@ -123,7 +158,7 @@ class SeniorityModelClient(dg.ConfigurableResource):
                 if error.code() not in RETRYABLE or attempt == self.max_attempts:
                     raise ModelUnavailableError(
                         f"seniority model at {self.target} failed after {attempt} attempt(s): "
-                        f"{error.code().name}: {error.details()}. Check SENIORITY_MODEL_TARGET and the server."
+                        f"{error.code().name}: {error.details()}. {self._what_to_check()}"
                     ) from error
                 time.sleep(min(10.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")

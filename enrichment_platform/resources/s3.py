@@ -14,22 +14,47 @@ from enrichment_platform.core.manifest import Manifest
 from enrichment_platform.partitions import day_bounds, partition_key_for_file
 
 MANIFEST_NAME = "_manifest.json"
+DEAD_LETTER_SUFFIX = ".json"
 
 
 class S3AccessError(RuntimeError):
-    """S3 could not be reached or refused a request (infrastructure, retried by Dagster)."""
+    """S3 refused a request for one key (the object is missing, archived, forbidden or changed)."""
+
+
+class S3UnavailableError(S3AccessError):
+    """S3 as a whole failed: unreachable, throttling or erring after the client's retries, a missing bucket or
+    bad credentials (infrastructure: the step fails and Dagster retries it)."""
+
+
+# Codes S3 gives for the service, the bucket or the caller as a whole, never for one object alone.
+SERVICE_WIDE_CODES = {
+    "NoSuchBucket", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "RequestTimeTooSkewed", "RequestTimeout",
+    "SlowDown", "Throttling", "ThrottlingException", "ServiceUnavailable", "InternalError",
+}
+
+
+def _service_wide(error: Exception) -> bool:
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return True  # no answer from S3 at all: endpoint, connection, timeout, credentials
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or error.response.get("Error", {}).get("Code") in SERVICE_WIDE_CODES
 
 
 @contextmanager
 def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[None]:
-    """Turn botocore failures into one error that says what was attempted where."""
+    """Turn botocore failures into one error that says what was attempted where, and whether S3 as a whole
+    (S3UnavailableError) or this one object (S3AccessError) failed."""
     try:
         yield
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise S3AccessError(
-            f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {error}. "
-            "Check AWS_ENDPOINT_URL, credentials and that the bucket exists."
-        ) from error
+        where = f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {str(error).rstrip('.')}."
+        if _service_wide(error):
+            raise S3UnavailableError(
+                f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and errors "
+                "of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the step."
+            ) from error
+        raise S3AccessError(f"{where} S3 refused it for this key; check the object and its permissions.") from error
 
 
 class PostingsStorage(dg.ConfigurableResource):
@@ -63,6 +88,15 @@ class PostingsStorage(dg.ConfigurableResource):
 
     def staging(self, asset_name: str, partition_key: str) -> S3Location:
         return S3Location.parse(self.staging_uri).child(asset_name, partition_key)
+
+    def dead_letters(self, asset_name: str, partition_key: str) -> S3Location:
+        """Where an asset records the files of a partition it set aside, one `<file>.json` each."""
+        return S3Location.parse(self.staging_uri).child("dead-letter", asset_name, partition_key)
+
+    def dead_lettered_files(self, asset_name: str, partition_key: str) -> list[str]:
+        """Names of the files an asset has dead-lettered for a partition and not processed since."""
+        return [name.removesuffix(DEAD_LETTER_SUFFIX)
+                for name, _ in self.list_objects(self.dead_letters(asset_name, partition_key))]
 
     def list_objects(
         self, location: S3Location, start_after: str = "", stop_at: str = ""

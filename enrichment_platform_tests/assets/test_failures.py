@@ -1,27 +1,18 @@
 """Broken infrastructure: a clear error naming what failed, a retry, and no output object."""
 
-import dagster as dg
 import pytest
 
 from enrichment_platform.devstack.services import free_port
 from enrichment_platform.resources import default_resources
 from enrichment_platform.resources.cache import SeniorityCache
 from enrichment_platform.resources.model import SeniorityModelClient
-from enrichment_platform_tests.harness import run_flow
+from enrichment_platform_tests.harness import failure_messages, retried, run_flow
 
 pytestmark = pytest.mark.integration
 
 DAY = "2024-07-17"
 NAME = "1721174401.jsonl"
 LINE = b'{"company": "Acme", "title": "Head of Legal"}\n'
-
-
-def failure_messages(result) -> str:
-    return "\n".join(event.step_failure_data.error.to_string() for event in result.get_step_failure_events())
-
-
-def retried(result) -> bool:
-    return any(event.event_type == dg.DagsterEventType.STEP_RESTARTED for event in result.all_events)
 
 
 def test_model_down_fails_naming_the_target_and_writes_no_output(bucket, instance):

@@ -1,5 +1,6 @@
 """Broken infrastructure mid-run, with real processes: the model server killed, Redis restarted, the run
-process SIGKILLed. After each, a rerun completes and its outputs are byte-identical to a clean run's."""
+process SIGKILLed, S3 answering 503 SlowDown and 500 InternalError. After each, a rerun completes and its
+outputs are byte-identical to a clean run's."""
 
 import os
 import signal
@@ -14,7 +15,8 @@ import pytest
 import redis
 
 from enrichment_platform.devstack import services
-from enrichment_platform_tests.harness import run_flow
+from enrichment_platform_tests.faulty_s3 import FaultyS3
+from enrichment_platform_tests.harness import failure_messages, retried, run_flow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -79,6 +81,7 @@ def test_model_server_killed_mid_run_then_rerun_is_identical(bucket, instance, m
     runner.join(timeout=120)
     assert not result["run"].success
     assert_outputs_complete(bucket)
+    assert bucket.names("enrichment-staging/dead-letter") == []  # an outage, not bad files
 
     with services.start_model_server(capacity=0, workdir=tmp_path / "model-again") as again:
         monkeypatch.setenv("SENIORITY_MODEL_TARGET", again.target)
@@ -134,3 +137,61 @@ def test_run_process_killed_mid_partition_then_rerun_is_identical(bucket, instan
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert outputs(bucket) == clean
+
+
+@pytest.fixture
+def faulty_s3(bucket, s3_endpoint, monkeypatch):
+    """A faulty proxy in front of the S3 endpoint, where the assets' S3 client points (not the test's `bucket`)."""
+    with FaultyS3(s3_endpoint) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        monkeypatch.setenv("ENRICHMENT_S3_MAX_ATTEMPTS", "4")  # 3 retries: about 3.5 s of backoff in all
+        yield proxy
+
+
+def assert_no_line_lost_or_duplicated(bucket) -> None:
+    urls = [orjson.loads(line)["url"] for data in outputs(bucket).values() for line in data.splitlines()]
+    assert len(urls) == len(set(urls)) == FILES * PAIRS_PER_FILE
+
+
+def test_brief_s3_error_bursts_are_ridden_out_by_the_client_and_outputs_are_identical(
+        bucket, instance, platform_env, clean_redis, faulty_s3):
+    put_day(bucket)
+    assert run_flow(instance, DAY).success
+    clean = outputs(bucket)
+    forget_results(bucket, clean_redis)
+
+    faulty_s3.bursts(every=10, length=2, statuses=(503, 500))  # 2 of every 10 requests fail, from every step
+    result = run_flow(instance, DAY)
+
+    assert result.success
+    assert faulty_s3.failed[503] >= 4 and faulty_s3.failed[500] >= 4
+    assert not retried(result)  # boto3's own retries absorbed the bursts; no step had to start again
+    assert outputs(bucket) == clean
+    assert_no_line_lost_or_duplicated(bucket)
+
+
+def test_long_s3_outage_fails_the_run_naming_the_key_and_a_rerun_is_identical(
+        bucket, instance, platform_env, clean_redis, faulty_s3, monkeypatch):
+    monkeypatch.setenv("ENRICHMENT_S3_MAX_ATTEMPTS", "2")  # an outage outlasts any number: fail sooner
+    put_day(bucket)
+    assert run_flow(instance, DAY).success
+    clean = outputs(bucket)
+    forget_results(bucket, clean_redis)
+
+    faulty_s3.outage(status=503, trigger="/job-postings-mod/", after=2)  # S3 goes down after two outputs
+    result = run_flow(instance, DAY)
+
+    assert not result.success
+    assert retried(result)
+    messages = failure_messages(result)
+    assert f"S3 put failed for s3://{bucket.name}/job-postings-mod/" in messages  # the write the outage cut
+    assert f"S3 get failed for s3://{bucket.name}/enrichment-staging/" in messages  # the step's retry
+    assert "SlowDown" in messages
+    assert len(outputs(bucket)) == 2
+    assert_outputs_complete(bucket)  # the writes cut off by the outage left no partial object
+    assert bucket.names("enrichment-staging/dead-letter") == []  # an outage, not bad files
+
+    faulty_s3.heal()
+    assert run_flow(instance, DAY).success
+    assert outputs(bucket) == clean
+    assert_no_line_lost_or_duplicated(bucket)
