@@ -1,5 +1,8 @@
 """Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata."""
 
+import shutil
+from pathlib import Path
+
 import boto3
 import dagster as dg
 
@@ -9,6 +12,8 @@ from enrichment_platform.assets.raw import raw_job_postings
 from enrichment_platform.checks import ALL_CHECKS
 from enrichment_platform.resources import default_resources
 
+REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "resources" / "deploy"
 FLOW = [raw_job_postings, seniority_augmented_postings, exported_job_postings]
 CHECKS = ALL_CHECKS
 
@@ -48,3 +53,10 @@ def run_flow(instance, partition_key: str, full_refresh: bool = False, resources
 def materialization_metadata(result, asset) -> dict:
     events = result.asset_materializations_for_node(asset.op.name)
     return {key: value.value for key, value in events[-1].metadata.items()}
+
+
+def instance_from_file(config: Path, home: Path) -> dg.DagsterInstance:
+    """The instance a deployment gets from `config` as its $DAGSTER_HOME/dagster.yaml."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(config, home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(home))

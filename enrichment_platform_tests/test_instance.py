@@ -6,44 +6,18 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import orjson
 import pytest
 
 from enrichment_platform.assets.augmented import ASSET_NAME, MODEL_POOL
-from enrichment_platform_tests.harness import run_flow
+from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, run_flow
 from enrichment_platform_tests.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[1]
-DEPLOY = REPO / "resources" / "deploy"
 JUL17 = 1721174400
-
-
-def instance_from_file(config: Path, home: Path) -> dg.DagsterInstance:
-    """The instance a deployment gets from `config` as its $DAGSTER_HOME/dagster.yaml."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(config, home / "dagster.yaml")
-    return dg.DagsterInstance.from_config(str(home))
-
-
-@pytest.fixture
-def pg_env(postgres_url, monkeypatch) -> dict[str, str]:
-    """The DAGSTER_PG_* variables of resources/deploy/dagster.postgres.yaml, pointing at the test database."""
-    env = {
-        "DAGSTER_PG_HOST": postgres_url.host,
-        "DAGSTER_PG_PORT": str(postgres_url.port),
-        "DAGSTER_PG_USERNAME": postgres_url.user,
-        # The test servers trust local connections; a production password goes in the same variable.
-        "DAGSTER_PG_PASSWORD": postgres_url.password or "unused-with-trust-auth",
-        "DAGSTER_PG_DB": postgres_url.db_name,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
 
 
 def test_run_with_postgres_instance_storage(bucket, postgres_url):
