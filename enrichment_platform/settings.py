@@ -20,6 +20,7 @@ DEFAULTS = {
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
+    "ENRICHMENT_ALERT_WEBHOOK_URL": "",  # empty: failed runs are not posted anywhere
 }
 
 
