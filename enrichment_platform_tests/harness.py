@@ -60,3 +60,9 @@ def instance_from_file(config: Path, home: Path) -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(config, home / "dagster.yaml")
     return dg.DagsterInstance.from_config(str(home))
+
+
+def operating_settings(instance: dg.DagsterInstance) -> tuple:
+    """What every deployment must share with the local dagster.yaml: run queue and pools, run retries, run
+    monitoring."""
+    return instance.get_concurrency_config(), instance.run_retries_max_retries, instance.run_monitoring_settings

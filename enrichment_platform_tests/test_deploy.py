@@ -15,7 +15,7 @@ from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_k8s import K8sRunLauncher
 
-from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file
+from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, operating_settings
 
 pytestmark = pytest.mark.integration
 
@@ -25,9 +25,9 @@ RUN_ENVIRONMENT = {item["name"]: item["value"] for item in RUN_CONTAINER["enviro
 RUN_SECRETS = {item["name"]: item["valueFrom"] for item in RUN_CONTAINER["secrets"]}
 
 
-def local_queue_and_pool(tmp_path):
+def local_operating_settings(tmp_path):
     with instance_from_file(REPO / "dagster.yaml", tmp_path / "local") as local:
-        return local.get_concurrency_config(), local.run_retries_max_retries
+        return operating_settings(local)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_ecs_instance_config_builds_the_launcher_on_the_registered_task_definiti
         assert launcher.secrets_tags == []
         assert launcher.propagate_tags == {"allow_list": ["dagster/partition", "dagster/backfill"]}
         assert isinstance(instance.compute_log_manager, S3ComputeLogManager)
-        assert (instance.get_concurrency_config(), instance.run_retries_max_retries) == local_queue_and_pool(tmp_path)
+        assert operating_settings(instance) == local_operating_settings(tmp_path)
 
 
 def test_ecs_launcher_config_with_a_misspelt_field_is_refused(ecs_env, tmp_path):
@@ -191,7 +191,8 @@ def render_instance(values: dict, namespace: str) -> dict:
         "run_retries": {"enabled": daemon["runRetries"]["enabled"], "max_retries": daemon["runRetries"]["maxRetries"]},
         "run_monitoring": {"enabled": daemon["runMonitoring"]["enabled"],
                            "start_timeout_seconds": daemon["runMonitoring"]["startTimeoutSeconds"],
-                           "max_resume_run_attempts": daemon["runMonitoring"]["maxResumeRunAttempts"]},
+                           "max_resume_run_attempts": daemon["runMonitoring"]["maxResumeRunAttempts"],
+                           "free_slots_after_run_end_seconds": daemon["runMonitoring"]["freeSlotsAfterRunEndSeconds"]},
         "telemetry": {"enabled": values["telemetry"]["enabled"]},
     }
 
@@ -223,4 +224,4 @@ def test_k8s_helm_values_render_a_k8s_run_launcher_and_the_local_queue_and_pool(
         assert isinstance(launcher, K8sRunLauncher)
         assert launcher.job_namespace == "enrichment"
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert (instance.get_concurrency_config(), instance.run_retries_max_retries) == local_queue_and_pool(tmp_path)
+        assert operating_settings(instance) == local_operating_settings(tmp_path)

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from enrichment_platform.assets.augmented import ASSET_NAME, MODEL_POOL
-from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, run_flow
+from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, operating_settings, run_flow
 from enrichment_platform_tests.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
@@ -44,17 +44,18 @@ def test_postgres_deployment_config_runs_the_flow_with_credentials_from_the_envi
         assert pools[MODEL_POOL] == 2
 
 
-def test_deployment_configs_share_the_local_run_queue_pool_and_retries(pg_env, tmp_path):
+def test_deployment_configs_share_the_local_run_queue_pool_retries_and_monitoring(pg_env, tmp_path):
     with instance_from_file(REPO / "dagster.yaml", tmp_path / "local") as local:
-        expected = (local.get_concurrency_config(), local.run_retries_max_retries)
+        expected = operating_settings(local)
     queue, pools = expected[0].run_queue_config, expected[0].pool_config
     assert queue.max_concurrent_runs == 4
     assert {limit["key"]: limit["limit"] for limit in queue.tag_concurrency_limits} == {
         "dagster/partition": 1, "dagster/backfill": 2}
     assert (pools.default_pool_limit, pools.pool_granularity.value) == (2, "op")
+    assert expected[2]["free_slots_after_run_end_seconds"] == 60
 
     with instance_from_file(DEPLOY / "dagster.postgres.yaml", tmp_path / "postgres") as deployed:
-        assert (deployed.get_concurrency_config(), deployed.run_retries_max_retries) == expected
+        assert operating_settings(deployed) == expected
 
 
 @pytest.mark.slow
