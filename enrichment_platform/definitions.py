@@ -3,6 +3,7 @@
 import dagster as dg
 
 from enrichment_platform import checks
+from enrichment_platform.alerts import run_failure_webhook
 from enrichment_platform.assets.augmented import seniority_augmented_postings
 from enrichment_platform.assets.exported import exported_job_postings
 from enrichment_platform.assets.raw import raw_job_postings
@@ -14,7 +15,7 @@ defs = dg.Definitions(
     assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],
     asset_checks=checks.ALL_CHECKS,
     jobs=[enrich_postings_job],
-    sensors=[raw_postings_sensor],
+    sensors=[raw_postings_sensor, run_failure_webhook],
     resources=default_resources(),
     # One process per run: the steps hand parsed files to each other on local disk, and a subprocess per
     # step would add seconds of start-up to every small sensor-triggered run.

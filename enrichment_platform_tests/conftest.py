@@ -92,6 +92,22 @@ def postgres_url(tmp_path_factory):
         yield service
 
 
+@pytest.fixture
+def pg_env(postgres_url, monkeypatch) -> dict[str, str]:
+    """The DAGSTER_PG_* variables of the instance configs in resources/deploy/, pointing at the test database."""
+    env = {
+        "DAGSTER_PG_HOST": postgres_url.host,
+        "DAGSTER_PG_PORT": str(postgres_url.port),
+        "DAGSTER_PG_USERNAME": postgres_url.user,
+        # The test servers trust local connections; a production password goes in the same variable.
+        "DAGSTER_PG_PASSWORD": postgres_url.password or "unused-with-trust-auth",
+        "DAGSTER_PG_DB": postgres_url.db_name,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """An in-process S3 API endpoint; boto3 in this process points at it for the whole session."""

@@ -1,6 +1,8 @@
 """Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata, sensor ticks."""
 
 import logging
+import shutil
+from pathlib import Path
 
 import boto3
 import dagster as dg
@@ -12,6 +14,8 @@ from enrichment_platform.checks import ALL_CHECKS
 from enrichment_platform.resources import default_resources
 from enrichment_platform.sensors import raw_postings_sensor
 
+REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "resources" / "deploy"
 FLOW = [raw_job_postings, seniority_augmented_postings, exported_job_postings]
 CHECKS = ALL_CHECKS
 
@@ -86,3 +90,16 @@ def failure_messages(result) -> str:
 def retried(result) -> bool:
     """Whether Dagster retried a step of the run."""
     return any(event.event_type == dg.DagsterEventType.STEP_RESTARTED for event in result.all_events)
+
+
+def instance_from_file(config: Path, home: Path) -> dg.DagsterInstance:
+    """The instance a deployment gets from `config` as its $DAGSTER_HOME/dagster.yaml."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(config, home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def operating_settings(instance: dg.DagsterInstance) -> tuple:
+    """What every deployment must share with the local dagster.yaml: run queue and pools, run retries, run
+    monitoring."""
+    return instance.get_concurrency_config(), instance.run_retries_max_retries, instance.run_monitoring_settings

@@ -1,68 +1,22 @@
 """`dagster dev` on the real workspace: a run launched over GraphQL and the sensor's own runs succeed."""
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import dagster as dg
 import pytest
 import sqlalchemy.exc
 from dagster_graphql import DagsterGraphQLClient
 
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform_tests.dagster_dev import dagster_dev as running_dagster_dev
+from enrichment_platform_tests.dagster_dev import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 T0 = 1721174400  # 2024-07-17
-
-
-def wait_for(condition, timeout: float, what: str, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"{what} within {timeout:.0f} s; dagster dev log:\n{log.read_text()[-4000:]}")
-
-
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
 def dagster_dev(bucket, tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    port = free_port()
-    log = tmp_path / "dagster-dev.log"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PARTITIONS_START_DATE": "2024-07-01"}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        wait_for(lambda: answers(f"http://127.0.0.1:{port}/server_info"), 120, "the webserver did not answer", log)
-        yield port, home, log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with running_dagster_dev(tmp_path, {"PARTITIONS_START_DATE": "2024-07-01"}) as dev:
+        yield dev.port, dev.home, dev.log
 
 
 def test_graphql_launched_run_and_sensor_runs_succeed(bucket, dagster_dev):

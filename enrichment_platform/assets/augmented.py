@@ -16,6 +16,8 @@ from enrichment_platform.resources.model import SeniorityModelClient
 from enrichment_platform.resources.s3 import PostingsStorage
 
 ASSET_NAME = "seniority_augmented_postings"
+# Dagster concurrency pool of the model-bound step; its limit is the instance's `concurrency: pools` setting.
+MODEL_POOL = "seniority_model"
 TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
 
 
@@ -26,6 +28,7 @@ TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "sec
     group_name="job_postings",
     kinds={"redis", "python"},
     retry_policy=retry_policy(),
+    pool=MODEL_POOL,
     description="Seniority (1..7) of every valid posting, one digit per line in STAGING_URI. Pairs are "
     "normalized and deduplicated; the Redis cache answers pairs seen before under this model version, and "
     "only the rest go to the gRPC model.",
