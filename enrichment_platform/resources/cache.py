@@ -1,9 +1,10 @@
 """The Redis cache of inferred seniority: one namespace per model version, pairs packed in listpack buckets.
 
 Layout of a namespace `ns`:
-- `sen:ns:meta`: a hash with `bucket_bits` (fixed when the namespace is created), `pairs`, `created`.
+- `sen:ns:meta`: a hash with `bucket_bits` (fixed when the namespace is created), `pairs` (stored), `created`.
 - `sen:ns:{ss}BBB`: a hash per bucket (ss = the bucket id's first byte in hex, the cluster hash tag, so a
-  shard's buckets share a slot; BBB the id's other three bytes), whose fields are the pairs' last 8 key bytes and whose values are the level ("1".."7"),
+  shard's buckets share a slot; BBB the id's other three bytes), whose fields are the pairs' last 8 key
+  bytes and whose values are the level ("1".."7"),
   or, while a worker infers the pair, a claim `c<expiry ms>:<worker>`.
 Every lookup, claim and store is one script call per shard touched (one call in all on a single node).
 """
@@ -87,27 +88,23 @@ return table.concat(out)
 
 _STORE = _BUCKETS + """
 local levels = ARGV[5]
-local added, k = 0, 0
+local k = 0
 for b = 0, buckets - 1 do
   local key, n = bucket(b)
   local last = k + n
   while k < last do
-    local m = math.min(last - k, 256)
-    local names, pairs = {}, {}
+    local m = last - k
+    if m > 256 then m = 256 end
+    local pairs = {}
     for j = 1, m do
-      names[j] = field(k + j - 1)
-      pairs[2 * j - 1] = names[j]
+      pairs[2 * j - 1] = field(k + j - 1)
       pairs[2 * j] = sub(levels, k + j, k + j)
-    end
-    local before = call('HMGET', key, unpack(names))
-    for j = 1, m do
-      if not before[j] or #before[j] ~= 1 then added = added + 1 end
     end
     call('HSET', key, unpack(pairs))
     k = k + m
   end
 end
-return added
+return k
 """
 
 _RELEASE = _BUCKETS + """
@@ -317,15 +314,18 @@ class SeniorityCache(dg.ConfigurableResource):
         digits = (np.asarray(levels, dtype=np.uint8)[runs.order] + ord("0")).tobytes()
         if self._is_cluster:
             # Levels follow the keys, so each shard's call gets its own slice.
-            added, offset = 0, 0
+            offset = 0
             for part in runs.split_by_shard():
                 count = len(part.order)
-                added += self._call("store", namespace, part, digits[offset:offset + count])[0]
+                self._call("store", namespace, part, digits[offset:offset + count])
                 offset += count
         else:
-            added = self._call("store", namespace, runs, digits)[0]
+            self._call("store", namespace, runs, digits)
+        # Counted here rather than by reading every field before writing it (a third of a write's cost): single
+        # flight stores each pair once, so this is the pair count (a pair whose claim ran out mid-inference
+        # may be stored, and counted, twice).
         with self._redis_errors("store"):
-            self.client.hincrby(self._meta_key(namespace), "pairs", added)
+            self.client.hincrby(self._meta_key(namespace), "pairs", len(keys))
 
     def release(self, namespace: str, keys: np.ndarray, owner: str) -> None:
         """Drop `owner`'s claims on keys it will not store (its inference failed)."""
