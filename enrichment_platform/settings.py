@@ -26,6 +26,7 @@ DEFAULTS = {
     "ENRICHMENT_S3_MAX_ATTEMPTS": "8",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
+    "ENRICHMENT_WORKER_PROCESSES": "auto",  # processes validating raw files; auto: 2 from 8 pending files
     "ENRICHMENT_ALERT_WEBHOOK_URL": "",  # empty: failed runs are not posted anywhere
 }
 

@@ -1,5 +1,6 @@
 """seniority_augmented_postings: a seniority level for every valid posting, from the cache or the model."""
 
+import time
 import uuid
 from functools import partial
 
@@ -8,7 +9,7 @@ import dagster as dg
 from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
 from enrichment_platform.assets.local_stage import LocalStage, load_pairs
-from enrichment_platform.core.augment import assign_seniority
+from enrichment_platform.core.augment import seniority_of_pairs
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.cache import SeniorityCache
@@ -50,15 +51,17 @@ def seniority_augmented_postings(
     sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
 
     def augment_file(name: str) -> dict:
-        companies, titles = load_pairs(stage, storage, name, raw_files[name]["source"])
+        started = time.perf_counter()
+        # Normalized and fingerprinted by raw_job_postings' workers; rebuilt from S3 if not staged here.
+        pairs = load_pairs(stage, storage, name, raw_files[name]["source"])
         owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
-        levels, stats = assign_seniority(
-            companies,
-            titles,
+        levels, stats = seniority_of_pairs(
+            pairs,
             lookup=partial(cache.lookup_and_claim, namespace, owner=owner),
             infer=model.infer,
             store=partial(cache.store, namespace),
             release=partial(cache.release, namespace, owner=owner),
+            seconds_normalize=time.perf_counter() - started,
         )
         digits = encode_levels(levels)
         etag = storage.put(staged, name, digits, "text/plain")

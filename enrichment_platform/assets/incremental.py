@@ -5,6 +5,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +20,7 @@ from enrichment_platform.core.dead_letter import (
     dead_letter_record,
     one_line,
 )
+from enrichment_platform.assets.workers import CpuWorkers
 from enrichment_platform.core.manifest import Manifest
 from enrichment_platform.resources.cache import CacheUnavailableError
 from enrichment_platform.resources.model import ModelContractError, ModelUnavailableError
@@ -30,8 +32,11 @@ PROGRESS_SECONDS = 10.0
 # Files in flight at once: their downloads, uploads, Redis and model calls overlap each other's Python work.
 FILES_IN_FLIGHT = 4
 MAX_LISTED = 20
-# Broken infrastructure: retrying one file cannot help, so the step fails and Dagster retries it.
-INFRASTRUCTURE_ERRORS = (S3UnavailableError, CacheUnavailableError, ModelUnavailableError, ModelContractError)
+# Broken infrastructure: retrying one file cannot help, so the step fails and Dagster retries it. A worker
+# process that died (killed, out of memory) breaks its pool for every file after it, so it counts too.
+INFRASTRUCTURE_ERRORS = (
+    S3UnavailableError, CacheUnavailableError, ModelUnavailableError, ModelContractError, BrokenProcessPool,
+)
 
 
 class IncrementalConfig(dg.Config):
@@ -64,6 +69,7 @@ class FileRun:
     seconds: float = 0.0
     dead_lettered: list[FileFailure] = field(default_factory=list)
     dead_letter_uri: str = ""
+    worker_processes: int = 0
 
     def dead_letter_metadata(self) -> dict:
         """The files this run set aside, for the materialization: a count the UI plots, and each one's error."""
@@ -82,9 +88,11 @@ def process_pending_files(
     sources: dict[str, str],
     full_refresh: bool,
     process_file: Callable[[str], dict],
+    workers: CpuWorkers | None = None,
 ) -> FileRun:
     """Call `process_file(name)` for each input whose version is not yet in this asset's manifest; the
-    facts it returns are recorded, and the manifest is written every 30 s and at the end.
+    facts it returns are recorded, and the manifest is written every 30 s and at the end. `workers`, when
+    given, are started for the pending files (process_file hands them its CPU-bound part) and closed after.
 
     A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
     manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files
@@ -99,14 +107,18 @@ def process_pending_files(
     earlier_dead_letters = set(storage.dead_lettered_files(asset_name, partition_key))
     for name in sorted(earlier_dead_letters - set(sources)):
         storage.delete(dead_letters, name + DEAD_LETTER_SUFFIX)  # the file has left the partition
+    workers = workers or CpuWorkers()
+    workers.start(len(pending))
+    run.worker_processes = workers.processes
     context.log.info(
         f"{asset_name} {partition_key}: {len(pending)} of {len(sources)} files to process"
         + (" (full refresh)" if full_refresh else "")
+        + (f", {workers.processes} worker processes" if workers.processes else "")
     )
     streak = FailureStreak()
     last_checkpoint = last_progress = time.perf_counter()
     attempt = partial(attempt_file, process_file, infrastructure=INFRASTRUCTURE_ERRORS)
-    with closing(_in_order(attempt, pending)) as outcomes:
+    with closing(workers), closing(_in_order(attempt, pending)) as outcomes:
         for name, outcome in outcomes:
             if isinstance(outcome, FileFailure):
                 context.log.error(f"{asset_name} {partition_key}: {name} failed {outcome.attempts} times: "

@@ -3,17 +3,26 @@
 The three assets run one after another in one process (or on one machine); the parsed raw file and the
 levels are kept here so the next step does not download and parse the raw file again. A step running
 elsewhere (another run, a pod of its own) finds nothing here and rebuilds from S3, which is the truth.
+
+This module does not import Dagster: `validate_and_stage` runs in the step's worker processes too.
 """
 
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from enrichment_platform.core.parse import ParsedFile, parse_postings
-from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.core.augment import DistinctPairs, distinct_pairs
+from enrichment_platform.core.parse import ParsedFile, parse_postings, quarantine_jsonl
+
+if TYPE_CHECKING:
+    from enrichment_platform.resources.s3 import PostingsStorage
+
+LINES, KEYS, SPELLINGS = range(3)  # the sections of a staged parsed file
 
 
 class LocalStage:
@@ -42,6 +51,22 @@ class LocalStage:
         except FileNotFoundError:
             return None
 
+    def write_sections(self, kind: str, name: str, version: str, sections: list[bytes]) -> None:
+        """Several parts in one file (one file to create instead of several): their lengths, then each."""
+        header = struct.pack(f"<{len(sections) + 1}Q", len(sections), *map(len, sections))
+        self.write(kind, name, version, b"".join([header, *sections]))
+
+    def read_section(self, kind: str, name: str, version: str, index: int) -> bytes | None:
+        """Part `index` of a file written by `write_sections`, reading only that part."""
+        try:
+            with self._path(kind, name, version).open("rb") as file:
+                (count,) = struct.unpack("<Q", file.read(8))
+                lengths = struct.unpack(f"<{count}Q", file.read(8 * count))
+                file.seek(8 * (count + 1) + sum(lengths[:index]))
+                return file.read(lengths[index])
+        except FileNotFoundError:
+            return None
+
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -55,30 +80,57 @@ class LocalStage:
                 shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> None:
-    """Hand on the valid lines (for the export) and their pairs (for the augmentation) separately."""
-    stage.write("lines", name, etag, b"\n".join(parsed.valid_lines))
-    stage.write("pairs", name, etag, pickle.dumps((parsed.companies, parsed.titles), protocol=5))
+def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> DistinctPairs:
+    """Hand on the valid lines (for the export) and their distinct normalized pairs (for the augmentation):
+    the keys and each line's key index, and apart from them one spelling per key, read only for misses."""
+    pairs = distinct_pairs(parsed.companies, parsed.titles)
+    sections = [b"\n".join(parsed.valid_lines), pickle.dumps((pairs.keys, pairs.inverse), protocol=5),
+                pickle.dumps(pairs.spellings(), protocol=5)]
+    stage.write_sections("parsed", name, etag, sections)  # LINES, KEYS, SPELLINGS
+    return pairs
 
 
-def _parse_from_s3(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> ParsedFile:
-    parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
+def validate_and_stage(stage: LocalStage, name: str, etag: str, data: bytes) -> tuple[dict, bytes]:
+    """Validate a raw file and stage its valid part; its facts for the manifest, and its quarantine JSONL
+    (empty when every line is valid). The CPU-bound part of raw_job_postings, for a worker process."""
+    parsed = parse_postings(data)
     stage_parsed(stage, name, etag, parsed)
-    return parsed
+    facts = {
+        "lines": parsed.lines,
+        "blank": parsed.blank,
+        "valid": parsed.valid,
+        "quarantined": parsed.quarantined,
+        "complete": parsed.complete,  # for the checks raw_schema_completeness and duplicate_url_rate
+        "duplicate_urls": parsed.duplicate_urls,
+    }
+    return facts, quarantine_jsonl(parsed.quarantine)
 
 
-def load_pairs(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> tuple[list, list]:
-    """(companies, titles) of the valid postings: from this run's stage, else from that exact raw version."""
-    data = stage.read("pairs", name, etag)
-    if data is not None:
-        return pickle.loads(data)
-    parsed = _parse_from_s3(stage, storage, name, etag)
-    return parsed.companies, parsed.titles
+def _parse_from_s3(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str
+                   ) -> tuple[ParsedFile, DistinctPairs]:
+    parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
+    return parsed, stage_parsed(stage, name, etag, parsed)
 
 
-def load_valid_lines(stage: LocalStage, storage: PostingsStorage, name: str, etag: str) -> list[bytes]:
+def load_pairs(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str) -> DistinctPairs:
+    """The distinct pairs of the valid postings: from this run's stage, else from that exact raw version."""
+    data = stage.read_section("parsed", name, etag, KEYS)
+    if data is None:
+        return _parse_from_s3(stage, storage, name, etag)[1]
+    keys, inverse = pickle.loads(data)
+
+    def spellings() -> list[tuple[str, str]]:
+        staged = stage.read_section("parsed", name, etag, SPELLINGS)
+        if staged is None:  # removed since (the stage was swept): the raw file has them
+            return _parse_from_s3(stage, storage, name, etag)[1].spellings()
+        return pickle.loads(staged)
+
+    return DistinctPairs(keys=keys, inverse=inverse, spellings=spellings)
+
+
+def load_valid_lines(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str) -> list[bytes]:
     """The valid lines, original bytes: from this run's stage, else from that exact raw version."""
-    data = stage.read("lines", name, etag)
+    data = stage.read_section("parsed", name, etag, LINES)
     if data is not None:
         return data.split(b"\n") if data else []
-    return _parse_from_s3(stage, storage, name, etag).valid_lines
+    return _parse_from_s3(stage, storage, name, etag)[0].valid_lines

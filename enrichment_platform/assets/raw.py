@@ -3,16 +3,12 @@
 import dagster as dg
 
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.assets.local_stage import LocalStage, stage_parsed
-from enrichment_platform.core.parse import parse_postings
+from enrichment_platform.assets.local_stage import LocalStage, validate_and_stage
+from enrichment_platform.assets.workers import CpuWorkers
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
 
 ASSET_NAME = "raw_job_postings"
-
-
-def jsonl(lines: list[bytes]) -> bytes:
-    return b"".join([line + b"\n" for line in lines])
 
 
 @dg.asset(
@@ -33,25 +29,19 @@ def raw_job_postings(
     stage.sweep()
     sources = storage.files_of_day(storage.raw, partition_key)
     previous = storage.read_manifest(ASSET_NAME, partition_key).files
+    workers = CpuWorkers()  # validation is CPU-bound: worker processes do it beside this process' downloads
 
     def validate_file(name: str) -> dict:
         etag = sources[name]
-        parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
-        if parsed.quarantine:
-            storage.put(storage.quarantine, name, jsonl(parsed.quarantine))
+        data = storage.get(storage.raw, name, expected_etag=etag)
+        facts, quarantine = workers.call(validate_and_stage, stage, name, etag, data)
+        if quarantine:
+            storage.put(storage.quarantine, name, quarantine)
         elif previous.get(name, {}).get("quarantined"):
             storage.delete(storage.quarantine, name)  # an earlier version of this file had bad lines
-        stage_parsed(stage, name, etag, parsed)
-        return {
-            "lines": parsed.lines,
-            "blank": parsed.blank,
-            "valid": parsed.valid,
-            "quarantined": parsed.quarantined,
-            "complete": parsed.complete,  # for the checks raw_schema_completeness and duplicate_url_rate
-            "duplicate_urls": parsed.duplicate_urls,
-        }
+        return facts
 
-    run = process_pending_files(context, storage, sources, config.full_refresh, validate_file)
+    run = process_pending_files(context, storage, sources, config.full_refresh, validate_file, workers)
     manifest = run.manifest
     return dg.MaterializeResult(
         metadata={
@@ -65,6 +55,7 @@ def raw_job_postings(
             "partition_quarantined_lines": manifest.total("quarantined"),
             "dagster/row_count": manifest.total("valid"),
             "seconds": round(run.seconds, 3),
+            "worker_processes": run.worker_processes,  # validating files beside this step's downloads
             "quarantine": dg.MetadataValue.path(storage.quarantine.uri),
             **run.dead_letter_metadata(),
         }

@@ -37,6 +37,35 @@ class AugmentStats:
     seconds_waiting: float = 0.0
 
 
+@dataclass
+class DistinctPairs:
+    """A file's postings reduced to their distinct normalized pairs: what the cache and the model work on."""
+
+    keys: np.ndarray  # distinct pair keys (KEY_DTYPE), sorted
+    inverse: np.ndarray  # per posting, in input order: the index of its pair's key
+    # One spelling (company, title) per key, as first seen; called only when some pair must be inferred.
+    spellings: Callable[[], list[tuple[str, str]]]
+
+
+def distinct_pairs(companies: list[str], titles: list[str]) -> DistinctPairs:
+    """Normalize and fingerprint a file's pairs, each distinct spelling once."""
+    # Postings repeat exact spellings far more often than they differ: normalize each spelling once.
+    spelling_index: dict[tuple[str, str], int] = {}
+    line_spelling = np.fromiter(
+        (spelling_index.setdefault(pair, len(spelling_index)) for pair in zip(companies, titles)),
+        dtype=np.int64, count=len(titles),
+    )
+    spellings = list(spelling_index)
+    keys = np.frombuffer(b"".join([spelling_key(company, title) for company, title in spellings]), dtype=KEY_DTYPE)
+    unique_keys, first_index, spelling_inverse = np.unique(keys, return_index=True, return_inverse=True)
+    key_spellings = [spellings[i] for i in first_index.tolist()]
+    return DistinctPairs(
+        keys=unique_keys,
+        inverse=spelling_inverse.astype(np.int32)[line_spelling],
+        spellings=lambda: key_spellings,
+    )
+
+
 def assign_seniority(
     companies: list[str],
     titles: list[str],
@@ -49,22 +78,25 @@ def assign_seniority(
 ) -> tuple[np.ndarray, AugmentStats]:
     """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once."""
     started = time.perf_counter()
-    stats = AugmentStats(lines=len(titles))
-    if not titles:
-        return np.zeros(0, dtype=np.uint8), stats
-    # Postings repeat exact spellings far more often than they differ: normalize each spelling once.
-    spelling_index: dict[tuple[str, str], int] = {}
-    line_spelling = np.fromiter(
-        (spelling_index.setdefault(pair, len(spelling_index)) for pair in zip(companies, titles)),
-        dtype=np.int64, count=len(titles),
-    )
-    spellings = list(spelling_index)
-    keys = np.frombuffer(b"".join([spelling_key(company, title) for company, title in spellings]), dtype=KEY_DTYPE)
-    unique_keys, first_index, spelling_inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = spelling_inverse[line_spelling]
-    stats.distinct_pairs = len(unique_keys)
-    stats.seconds_normalize = time.perf_counter() - started
+    pairs = distinct_pairs(companies, titles)
+    return seniority_of_pairs(pairs, lookup, infer, store, release, poll_seconds, sleep,
+                              seconds_normalize=time.perf_counter() - started)
 
+
+def seniority_of_pairs(
+    pairs: DistinctPairs,
+    lookup: LookupAndClaim,
+    infer: Infer,
+    store: Store,
+    release: Release = lambda keys: None,
+    poll_seconds: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+    seconds_normalize: float = 0.0,
+) -> tuple[np.ndarray, AugmentStats]:
+    """Seniority per posting of a file already reduced to its distinct pairs (see `assign_seniority`)."""
+    unique_keys = pairs.keys
+    stats = AugmentStats(lines=len(pairs.inverse), distinct_pairs=len(unique_keys),
+                         seconds_normalize=seconds_normalize)
     levels = np.zeros(len(unique_keys), dtype=np.uint8)
     pending = np.arange(len(unique_keys))
     first_round = True
@@ -80,24 +112,25 @@ def assign_seniority(
             stats.waited_for_others += int(cached.sum())
         mine = pending[found == 0]
         if len(mine):
-            _infer_and_store(mine, unique_keys, first_index, spellings, levels, infer, store, release, stats)
+            _infer_and_store(mine, unique_keys, pairs.spellings, levels, infer, store, release, stats)
         pending = pending[found == WAIT]
         if len(pending):
             started = time.perf_counter()
             sleep(poll_seconds)
             stats.seconds_waiting += time.perf_counter() - started
         first_round = False
-    return levels[inverse], stats
+    return levels[pairs.inverse], stats
 
 
-def _infer_and_store(mine, unique_keys, first_index, spellings, levels, infer, store, release, stats) -> None:
+def _infer_and_store(mine, unique_keys, spellings, levels, infer, store, release, stats) -> None:
     """Infer the pairs this worker claimed and store them; on failure give the claims back."""
     claimed = unique_keys[mine]
     try:
         # Send the normalized pair: the answer is then a function of the cache identity, not of which
         # spelling variant happened to come first.
         started = time.perf_counter()
-        inferred = np.asarray(infer([normalize_pair(*spellings[i]) for i in first_index[mine]]), dtype=np.uint8)
+        key_spellings = spellings()
+        inferred = np.asarray(infer([normalize_pair(*key_spellings[i]) for i in mine.tolist()]), dtype=np.uint8)
         stats.seconds_model += time.perf_counter() - started
         stats.model_requests += len(mine)
         started = time.perf_counter()

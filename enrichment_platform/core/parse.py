@@ -90,6 +90,11 @@ def quarantine_record(line_number: int, error: str, raw: bytes) -> bytes:
     return orjson.dumps({"line": line_number, "error": error, "raw": raw.decode("utf-8", errors="replace")})
 
 
+def quarantine_jsonl(records: list[bytes]) -> bytes:
+    """A file's quarantine object: its records, one per line."""
+    return b"".join([record + b"\n" for record in records])
+
+
 def parse_postings(data: bytes) -> ParsedFile:
     """Validate every line of a raw file; blank lines are counted and skipped. Also counts, for the
     data-quality checks, the complete postings and the repeated urls of the file."""

@@ -170,3 +170,19 @@ def test_raw_file_replaced_after_validation_is_not_augmented_from_the_new_bytes(
     assert run_flow(instance, DAY).success  # a new run validates the new version and goes through
     assert len(lines(bucket.get(OUT, f"{T0 + 10}.jsonl"))) == 2
     assert bucket.names(dead_letters) == []
+
+
+def test_worker_processes_give_the_same_bytes_as_the_step_alone(bucket, instance, monkeypatch):
+    names = [f"{T0 + 60 * i}.jsonl" for i in range(10)]
+    for i, name in enumerate(names):
+        bucket.put(RAW, name, FILE_A if i % 2 else FILE_B + b"\nnot json\n")
+    monkeypatch.setenv("ENRICHMENT_WORKER_PROCESSES", "0")
+    assert run_flow(instance, DAY).success
+    alone = {name: (bucket.get(OUT, name), bucket.get(QUARANTINE, name)) for name in names}
+
+    monkeypatch.setenv("ENRICHMENT_WORKER_PROCESSES", "2")
+    result = run_flow(instance, DAY, full_refresh=True)
+
+    assert result.success
+    assert {name: (bucket.get(OUT, name), bucket.get(QUARANTINE, name)) for name in names} == alone
+    assert materialization_metadata(result, raw_job_postings)["worker_processes"] == 2
