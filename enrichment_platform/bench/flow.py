@@ -88,11 +88,15 @@ class UsageMonitor:
             return []
 
     def _cpu(self, process: psutil.Process) -> float:
+        """CPU seconds of a process and its children: the living ones, and those it has reaped (worker
+        processes that ended), which the kernel adds to its children's times."""
         total = 0.0
         for member in self._tree(process):
             try:
                 times = member.cpu_times()
                 total += times.user + times.system
+                if member is process:
+                    total += times.children_user + times.children_system
             except psutil.NoSuchProcess:
                 pass
         return total
