@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 def worker_count(files: int) -> int:
-    """Processes for `files` pending files under ENRICHMENT_WORKER_PROCESSES ("auto", or a number; 0: none)."""
+    """Processes for `files` pending files, by ENRICHMENT_WORKER_PROCESSES ("auto", or a number; 0: none)."""
     configured = setting("ENRICHMENT_WORKER_PROCESSES").strip().lower()
     if configured != "auto":
         return max(int(configured), 0)

@@ -67,20 +67,13 @@ def distinct_pairs(companies: list[str], titles: list[str]) -> DistinctPairs:
 
 
 def assign_seniority(
-    companies: list[str],
-    titles: list[str],
-    lookup: LookupAndClaim,
-    infer: Infer,
-    store: Store,
-    release: Release = lambda keys: None,
-    poll_seconds: float = 0.2,
-    sleep: Callable[[float], None] = time.sleep,
+    companies: list[str], titles: list[str], *steps, **options
 ) -> tuple[np.ndarray, AugmentStats]:
-    """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once."""
+    """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once.
+    `steps` and `options` are those of `seniority_of_pairs` after its first argument."""
     started = time.perf_counter()
     pairs = distinct_pairs(companies, titles)
-    return seniority_of_pairs(pairs, lookup, infer, store, release, poll_seconds, sleep,
-                              seconds_normalize=time.perf_counter() - started)
+    return seniority_of_pairs(pairs, *steps, seconds_normalize=time.perf_counter() - started, **options)
 
 
 def seniority_of_pairs(
@@ -93,7 +86,8 @@ def seniority_of_pairs(
     sleep: Callable[[float], None] = time.sleep,
     seconds_normalize: float = 0.0,
 ) -> tuple[np.ndarray, AugmentStats]:
-    """Seniority per posting of a file already reduced to its distinct pairs (see `assign_seniority`)."""
+    """Seniority per posting of a file already reduced to its distinct pairs: look the keys up (claiming the
+    misses), infer what this worker claimed, store it, and wait for pairs other workers are inferring."""
     unique_keys = pairs.keys
     stats = AugmentStats(lines=len(pairs.inverse), distinct_pairs=len(unique_keys),
                          seconds_normalize=seconds_normalize)
