@@ -13,6 +13,7 @@ from functools import partial
 import dagster as dg
 from pydantic import Field
 
+from enrichment_platform.assets.workers import CpuWorkers
 from enrichment_platform.core.dead_letter import (
     FailureStreak,
     FileFailure,
@@ -20,7 +21,6 @@ from enrichment_platform.core.dead_letter import (
     dead_letter_record,
     one_line,
 )
-from enrichment_platform.assets.workers import CpuWorkers
 from enrichment_platform.core.manifest import Manifest
 from enrichment_platform.resources.cache import CacheUnavailableError
 from enrichment_platform.resources.model import ModelContractError, ModelUnavailableError
@@ -107,9 +107,11 @@ def process_pending_files(
     earlier_dead_letters = set(storage.dead_lettered_files(asset_name, partition_key))
     for name in sorted(earlier_dead_letters - set(sources)):
         storage.delete(dead_letters, name + DEAD_LETTER_SUFFIX)  # the file has left the partition
-    workers = workers or CpuWorkers()
-    workers.start(len(pending))
-    run.worker_processes = workers.processes
+    if workers is None:
+        workers = CpuWorkers()  # not started: every file is done in this process
+    else:
+        workers.start(len(pending))
+        run.worker_processes = workers.processes
     context.log.info(
         f"{asset_name} {partition_key}: {len(pending)} of {len(sources)} files to process"
         + (" (full refresh)" if full_refresh else "")
