@@ -13,6 +13,7 @@ import shutil
 import struct
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,6 +120,7 @@ def load_pairs(stage: LocalStage, storage: "PostingsStorage", name: str, etag: s
         return _parse_from_s3(stage, storage, name, etag)[1]
     keys, inverse = pickle.loads(data)
 
+    @cache  # asked again in each round that finds pairs to infer: read and unpickled once
     def spellings() -> list[tuple[str, str]]:
         staged = stage.read_section("parsed", name, etag, SPELLINGS)
         if staged is None:  # removed since (the stage was swept): the raw file has them
