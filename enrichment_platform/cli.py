@@ -10,6 +10,7 @@ from pathlib import Path
 from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
 from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
 from enrichment_platform.bench.model import run_model_bench
+from enrichment_platform.bench.s3 import as_dicts, as_markdown, run_s3_bench
 from enrichment_platform.resources.cache import SeniorityCache, redacted_url
 from enrichment_platform.settings import setting
 
@@ -48,6 +49,12 @@ def model_bench(arguments: argparse.Namespace) -> None:
                              arguments.window)
     print(result.as_markdown())
     print(json.dumps(result.as_dict()), flush=True)
+
+
+def s3_bench(arguments: argparse.Namespace) -> None:
+    costs = run_s3_bench(arguments.requests)
+    print(as_markdown(costs))
+    print(json.dumps(as_dicts(costs)), flush=True)
 
 
 def flow_bench(arguments: argparse.Namespace) -> None:
@@ -92,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--capacity", type=int, default=1000)
     model.add_argument("--window", type=float, default=10.0, help="seconds of the load window reported")
     model.set_defaults(handler=model_bench)
+    s3 = bench.add_parser("s3", help="CPU per request of the local S3 endpoints (moto_server, s3_endpoint)")
+    s3.add_argument("--requests", type=int, default=300, help="requests of each kind per endpoint")
+    s3.set_defaults(handler=s3_bench)
     flow = bench.add_parser("flow", help="a synthetic day through the real assets: the operator's six questions")
     flow.add_argument("--files", type=int, default=1440, help="files in the day (default 1440)")
     flow.add_argument("--lines", type=int, default=5555, help="lines per file (default 5555: 8M a day)")

@@ -644,7 +644,8 @@ def ensure_bucket(endpoint_url: str | None, bucket: str) -> None:
 
 @dataclass
 class MotoProcessService(_Service):
-    """moto_server as a separate process, for the demo (Dagster runs in other processes)."""
+    """A local S3 API endpoint (moto) as a separate process, for the demo and the benchmark (Dagster runs in
+    other processes)."""
 
     endpoint_url: str
     port: int
@@ -671,13 +672,19 @@ def _http_answers(url: str) -> bool:
         return False
 
 
-def start_moto_server_process(port: int, workdir: str | Path | None = None,
-                              timeout: float = 30.0) -> MotoProcessService:
-    """Run the `moto_server` command on 127.0.0.1:`port`, logging to `workdir`, and wait until it answers."""
+def start_moto_server_process(port: int, workdir: str | Path | None = None, timeout: float = 30.0,
+                              all_services: bool = False) -> MotoProcessService:
+    """Run a local S3 API endpoint on 127.0.0.1:`port` in a process of its own, logging to `workdir`, and wait
+    until it answers: moto's S3 backend served with keep-alive (devstack/s3_endpoint.py), or with
+    `all_services` the `moto_server` command (every AWS service moto has, one connection per request)."""
     directory, temporary = _workdir(workdir, "moto")
-    script = Path(sys.executable).with_name("moto_server")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
-    command += ["-H", LOCALHOST, "-p", str(port)]
+    if all_services:
+        script = Path(sys.executable).with_name("moto_server")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
+        command += ["-H", LOCALHOST, "-p", str(port)]
+    else:
+        command = [sys.executable, "-m", "enrichment_platform.devstack.s3_endpoint",
+                   "--host", LOCALHOST, "--port", str(port)]
     process = spawn("moto_server", command, directory / "moto_server.log",
                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
     endpoint_url = f"http://{LOCALHOST}:{port}"
