@@ -10,6 +10,7 @@ from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
 from enrichment_platform.assets.local_stage import LocalStage, load_pairs
 from enrichment_platform.core.augment import seniority_of_pairs
+from enrichment_platform.core.levels_batch import LevelsBatch, batch_names, is_batch, referenced_batches
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.cache import SeniorityCache
@@ -19,6 +20,9 @@ from enrichment_platform.resources.s3 import PostingsStorage
 ASSET_NAME = "seniority_augmented_postings"
 # Dagster concurrency pool of the model-bound step; its limit is the instance's `concurrency: pools` setting.
 MODEL_POOL = "seniority_model"
+# A batch object no manifest points to is removed once it is this old: a run's last checkpoint wrote it in
+# vain, or a full refresh replaced it (younger ones may belong to a run still going).
+UNREFERENCED_BATCH_SECONDS = 3_600.0
 TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
 
 
@@ -30,7 +34,8 @@ TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "sec
     kinds={"redis", "python"},
     retry_policy=retry_policy(),
     pool=MODEL_POOL,
-    description="Seniority (1..7) of every valid posting, one digit per line in STAGING_URI. Pairs are "
+    description="Seniority (1..7) of every valid posting, one digit per line, staged in STAGING_URI (the "
+    "files of each checkpoint in one object). Pairs are "
     "normalized and deduplicated; the Redis cache answers pairs seen before under this model version, and "
     "only the rest go to the gRPC model.",
 )
@@ -49,6 +54,13 @@ def seniority_augmented_postings(
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     # The model version is part of each input's version: after a model change every file is redone.
     sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
+    batch = LevelsBatch(batch_names(context.run_id))
+
+    def put_batch() -> None:
+        """Before a checkpoint records files' levels, the object holding them is written."""
+        taken = batch.take()
+        if taken is not None:
+            storage.put(staged, *taken, "application/octet-stream")
 
     def augment_file(name: str) -> dict:
         started = time.perf_counter()
@@ -64,11 +76,11 @@ def seniority_augmented_postings(
             seconds_normalize=time.perf_counter() - started,
         )
         digits = encode_levels(levels)
-        etag = storage.put(staged, name, digits, "text/plain")
-        stage.write("levels", name, etag, digits)
+        where = batch.add(digits)  # written to S3 with the other files of this checkpoint
+        stage.write("levels", name, where["levels_hash"], digits)
         counts = level_counts(levels)
         return {
-            "staged": etag,
+            **where,
             "model_version": namespace,
             "lines": stats.lines,
             "levels": counts,
@@ -80,7 +92,12 @@ def seniority_augmented_postings(
             **{stage_name: round(getattr(stats, stage_name), 4) for stage_name in TIMED_STAGES},
         }
 
-    run = process_pending_files(context, storage, sources, config.full_refresh, augment_file)
+    run = process_pending_files(context, storage, sources, config.full_refresh, augment_file,
+                                before_checkpoint=put_batch)
+    referenced = referenced_batches(run.manifest.files)
+    for name in storage.names_older_than(staged, UNREFERENCED_BATCH_SECONDS):
+        if is_batch(name) and name not in referenced:
+            storage.delete(staged, name)
     totals = run.totals
     distinct = totals["distinct_pairs"]
     return dg.MaterializeResult(

@@ -5,11 +5,29 @@ import dagster as dg
 from enrichment_platform.assets import augmented, raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
 from enrichment_platform.assets.local_stage import LocalStage, load_valid_lines
+from enrichment_platform.core.levels_batch import levels_hash
+from enrichment_platform.core.locations import S3Location
 from enrichment_platform.core.splice import decode_levels, splice_seniority
 from enrichment_platform.partitions import daily_partitions
-from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.resources.s3 import PostingsStorage, S3AccessError
 
 ASSET_NAME = "exported_job_postings"
+
+
+def levels_version(entry: dict) -> str:
+    """The version of a file's staged levels: the hash of its digits (an ETag in manifests of one object a file)."""
+    return entry.get("levels_hash") or entry["staged"]
+
+
+def read_staged_levels(storage: PostingsStorage, staged: S3Location, name: str, entry: dict) -> bytes:
+    """A file's digits from the batch object its manifest entry points into (or its own older object)."""
+    if "offset" not in entry:
+        return storage.get(staged, name, expected_etag=entry["staged"])
+    digits = storage.get_range(staged, entry["staged"], entry["offset"], entry["length"])
+    if levels_hash(digits) != entry["levels_hash"]:
+        raise S3AccessError(f"{staged.uri}{entry['staged']}: the levels of {name} at byte {entry['offset']} do not "
+                            "match their hash; materialize seniority_augmented_postings again")
+    return digits
 
 
 @dg.asset(
@@ -31,17 +49,17 @@ def exported_job_postings(
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     levels_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     sources = {
-        name: f"{raw_files[name]['source']}+{entry['staged']}"
+        name: f"{raw_files[name]['source']}+{levels_version(entry)}"
         for name, entry in levels_files.items()
         if name in raw_files
     }
 
     def export_file(name: str) -> dict:
         valid_lines = load_valid_lines(stage, storage, name, raw_files[name]["source"])
-        levels_etag = levels_files[name]["staged"]
-        digits = stage.read("levels", name, levels_etag)
+        entry = levels_files[name]
+        digits = stage.read("levels", name, levels_version(entry))
         if digits is None:
-            digits = storage.get(levels_staged, name, expected_etag=levels_etag)
+            digits = read_staged_levels(storage, levels_staged, name, entry)
         output = splice_seniority(valid_lines, decode_levels(digits))
         return {"lines": len(valid_lines), "etag": storage.put(storage.augmented, name, output)}
 

@@ -89,10 +89,12 @@ def process_pending_files(
     full_refresh: bool,
     process_file: Callable[[str], dict],
     workers: CpuWorkers | None = None,
+    before_checkpoint: Callable[[], None] = lambda: None,
 ) -> FileRun:
     """Call `process_file(name)` for each input whose version is not yet in this asset's manifest; the
     facts it returns are recorded, and the manifest is written every 30 s and at the end. `workers`, when
     given, are started for the pending files (process_file hands them its CPU-bound part) and closed after.
+`before_checkpoint()` is called before each manifest write: what the recorded facts point to is written first.
 
     A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
     manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files
@@ -137,6 +139,7 @@ def process_pending_files(
             now = time.perf_counter()
             if now - last_checkpoint >= CHECKPOINT_SECONDS:
                 # A crash then costs at most 30 s of work: the rerun skips what the checkpoint recorded.
+                before_checkpoint()
                 storage.write_manifest(asset_name, partition_key, manifest)
                 last_checkpoint = now
             if now - last_progress >= PROGRESS_SECONDS:
@@ -147,6 +150,7 @@ def process_pending_files(
         record = dead_letter_record(failure, asset_name, partition_key, sources[failure.name], time.time())
         storage.put(dead_letters, failure.name + DEAD_LETTER_SUFFIX, record, "application/json")
     if pending or not manifest.files:
+        before_checkpoint()
         storage.write_manifest(asset_name, partition_key, manifest)
     run.seconds = time.perf_counter() - started
     return run

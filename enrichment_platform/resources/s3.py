@@ -1,5 +1,6 @@
 """Where postings live in S3: raw, augmented, quarantine and staging prefixes, and the reads/writes on them."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -103,18 +104,28 @@ class PostingsStorage(dg.ConfigurableResource):
     ) -> Iterator[tuple[str, str]]:
         """(name, ETag) of every object directly under a prefix, in key order, from after `start_after`
         up to (excluding) `stop_at`; paginated, so correct beyond 1,000 keys."""
-        paginator = self.client.get_paginator("list_objects_v2")
         arguments = {"Bucket": location.bucket, "Prefix": location.prefix}
         if start_after:
             arguments["StartAfter"] = location.key(start_after)
+        for name, item in self._listing(location, arguments):
+            if stop_at and name >= stop_at:
+                return
+            yield name, item["ETag"].strip('"')
+
+    def _listing(self, location: S3Location, arguments: dict) -> Iterator[tuple[str, dict]]:
+        paginator = self.client.get_paginator("list_objects_v2")
         with s3_errors("list", location):
             for page in paginator.paginate(**arguments):
                 for item in page.get("Contents", ()):
                     name = item["Key"][len(location.prefix):]
-                    if stop_at and name >= stop_at:
-                        return
                     if "/" not in name:
-                        yield name, item["ETag"].strip('"')
+                        yield name, item
+
+    def names_older_than(self, location: S3Location, seconds: float) -> list[str]:
+        """Names of the objects directly under a prefix that were last written more than `seconds` ago."""
+        cutoff = time.time() - seconds
+        return [name for name, item in self._listing(location, {"Bucket": location.bucket, "Prefix": location.prefix})
+                if item["LastModified"].timestamp() < cutoff]
 
     def files_of_day(self, location: S3Location, partition_key: str) -> dict[str, str]:
         """Name -> ETag of the `<unix seconds>.jsonl` objects under a prefix dated on a partition's day."""
@@ -137,6 +148,20 @@ class PostingsStorage(dg.ConfigurableResource):
                 f"s3://{location.bucket}/{location.key(name)} changed since it was validated (ETag {expected_etag} "
                 f"is now {etag}); materialize the partition again so that raw_job_postings validates it anew"
             )
+        return data
+
+    def get_range(self, location: S3Location, name: str, offset: int, length: int) -> bytes:
+        """`length` bytes of an object from `offset` (a ranged GET)."""
+        if length == 0:
+            return b""
+        with s3_errors("get", location, name):
+            response = self.client.get_object(
+                Bucket=location.bucket, Key=location.key(name), Range=f"bytes={offset}-{offset + length - 1}"
+            )
+            data = response["Body"].read()
+        if len(data) != length:
+            raise S3AccessError(f"s3://{location.bucket}/{location.key(name)}: {len(data)} bytes at {offset}, "
+                                f"expected {length}")
         return data
 
     def get_if_exists(self, location: S3Location, name: str) -> bytes | None:

@@ -155,6 +155,28 @@ def test_steps_in_separate_runs_rebuild_their_inputs_from_s3(bucket, instance):
     assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == one_run
 
 
+def test_levels_of_a_checkpoint_share_one_staged_object_and_replaced_ones_are_removed(bucket, instance, monkeypatch):
+    from enrichment_platform.assets import augmented
+
+    staged = f"enrichment-staging/{seniority_augmented_postings.key.to_user_string()}/{DAY}"
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    bucket.put(RAW, f"{T0 + 70}.jsonl", FILE_B)
+    bucket.put(RAW, f"{T0 + 90}.jsonl", b"{bad\n")  # no valid line: an empty place in the batch
+    assert run_assets(instance, [raw_job_postings, seniority_augmented_postings]).success
+    batches = [name for name in bucket.names(staged) if name != "_manifest.json"]
+    assert len(batches) == 1  # three files, one PUT
+    assert run_assets(instance, [exported_job_postings]).success  # another run: ranged GETs into the batch
+    separate = {name: bucket.get(OUT, name) for name in bucket.names(OUT)}
+    assert len(separate) == 3 and separate[f"{T0 + 90}.jsonl"] == b""
+
+    monkeypatch.setattr(augmented, "UNREFERENCED_BATCH_SECONDS", -60.0)  # any age: remove unreferenced at once
+    assert run_flow(instance, DAY, full_refresh=True).success
+
+    after = [name for name in bucket.names(staged) if name != "_manifest.json"]
+    assert len(after) == 1 and after != batches  # the refresh's batch replaced the first one
+    assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == separate
+
+
 def test_raw_file_replaced_after_validation_is_not_augmented_from_the_new_bytes(bucket, instance):
     bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
     assert run_assets(instance, [raw_job_postings]).success
