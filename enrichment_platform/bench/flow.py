@@ -183,6 +183,18 @@ def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, d
     return metadata
 
 
+def python_loop_seconds(steps: int = 10_000_000, repeats: int = 2) -> float:
+    """Seconds of a pure-Python loop, best of `repeats`: this machine's speed at the time, so that figures
+    from different days (or a shared host under other load) can be compared."""
+    best = float("inf")
+    for _ in range(repeats):
+        started, total = time.perf_counter(), 0
+        for step in range(steps):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
+
+
 def run_flow_bench(config: BenchConfig) -> dict:
     """Run every pass and write bench.json, bench.md and bench.png under a new results folder."""
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -194,6 +206,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
     day = day_files(config, universe, DAY, config.files, config.seed)
     cold = day_files(config, universe, COLD_DAY, config.cold_files, config.seed + 1)
     one = day_files(config, universe, ONE_FILE_DAY, 1, config.seed + 2)
+    speed_before = python_loop_seconds()
 
     with (services.start_redis(work / "redis") as redis_service,
           services.start_moto_server_process(services.free_port(), work / "moto") as s3,
@@ -246,11 +259,13 @@ def run_flow_bench(config: BenchConfig) -> dict:
         run_pass("fill", DAY, day, fast_model, "bench-day")
         run_pass("warm", DAY, day, fast_model, "bench-day", full_refresh=True)
         run_pass("one_file", ONE_FILE_DAY, one, fast_model, "bench-day")
+    speed_after = python_loop_seconds()
 
     shutil.rmtree(work, ignore_errors=True)
     cold_distinct = universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in cold]))
     day_distinct = universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in day]))
     summary = summarize(config, passes, cold_distinct, day_distinct)
+    summary["python_loop_seconds"] = [speed_before, speed_after]
     (out_dir / "bench.json").write_text(json.dumps(
         {"config": {k: str(v) for k, v in config.__dict__.items()}, "summary": summary,
          "passes": {name: result.__dict__ for name, result in passes.items()}}, indent=2, default=str))
@@ -331,7 +346,9 @@ def markdown(summary: dict) -> str:
          f"{summary['model_requests_per_distinct_pair']} / {summary['day_model_requests_per_distinct_pair']}"),
         ("cache bytes per pair (Redis used_memory growth / distinct pairs)", f"{summary['cache_bytes_per_pair']}"),
     ]
-    lines = [f"Machine: {summary['machine']}; date {summary['date']}.", "", "| question | answer |", "|---|---|"]
+    before, after = summary.get("python_loop_seconds", ("?", "?"))
+    lines = [f"Machine: {summary['machine']}; date {summary['date']}; a 10,000,000-step Python loop took {before} s "
+             f"before the passes and {after} s after (figures scale with it).", "", "| question | answer |", "|---|---|"]
     lines += [f"| {question} | {answer} |" for question, answer in rows]
     return "\n".join(lines) + "\n"
 
