@@ -2,8 +2,8 @@
 
 `moto_server` serves every AWS service through werkzeug's development server, which closes the connection
 after each request and works out the service of each request anew. This serves moto's S3 app alone,
-with HTTP/1.1 keep-alive and a fixed pool of threads: the same S3 API and behaviour at about half the
-CPU per request (`enrichment-platform bench s3` measures both),
+with HTTP/1.1 keep-alive and a fixed pool of threads: the same S3 API and behaviour at a quarter to two
+fifths less CPU per request (`enrichment-platform bench s3` measures both),
 which matters on a small machine where the endpoint shares the cores with the runs it serves.
 
     python -m enrichment_platform.devstack.s3_endpoint --host 127.0.0.1 --port 5000
