@@ -15,7 +15,8 @@ ASSET_NAME = "exported_job_postings"
 
 
 def levels_version(entry: dict) -> str:
-    """The version of a file's staged levels: the hash of its digits (an ETag in manifests of one object a file)."""
+    """The version of a file's staged levels: the hash of its digits (in older manifests, with one object
+    per file, that object's ETag)."""
     return entry.get("levels_hash") or entry["staged"]
 
 
@@ -25,8 +26,8 @@ def read_staged_levels(storage: PostingsStorage, staged: S3Location, name: str, 
         return storage.get(staged, name, expected_etag=entry["staged"])
     digits = storage.get_range(staged, entry["staged"], entry["offset"], entry["length"])
     if levels_hash(digits) != entry["levels_hash"]:
-        raise S3AccessError(f"{staged.uri}{entry['staged']}: the levels of {name} at byte {entry['offset']} do not "
-                            "match their hash; materialize seniority_augmented_postings again")
+        raise S3AccessError(f"{staged.uri}{entry['staged']}: the levels of {name} at byte {entry['offset']} "
+                            "do not match their hash; materialize seniority_augmented_postings again")
     return digits
 
 

@@ -94,7 +94,8 @@ def process_pending_files(
     """Call `process_file(name)` for each input whose version is not yet in this asset's manifest; the
     facts it returns are recorded, and the manifest is written every 30 s and at the end. `workers`, when
     given, are started for the pending files (process_file hands them its CPU-bound part) and closed after.
-`before_checkpoint()` is called before each manifest write: what the recorded facts point to is written first.
+    `before_checkpoint()` is called before each manifest write, so that what recorded facts point to is
+    written first.
 
     A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
     manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files

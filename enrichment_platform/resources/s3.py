@@ -124,8 +124,8 @@ class PostingsStorage(dg.ConfigurableResource):
     def names_older_than(self, location: S3Location, seconds: float) -> list[str]:
         """Names of the objects directly under a prefix that were last written more than `seconds` ago."""
         cutoff = time.time() - seconds
-        return [name for name, item in self._listing(location, {"Bucket": location.bucket, "Prefix": location.prefix})
-                if item["LastModified"].timestamp() < cutoff]
+        listing = self._listing(location, {"Bucket": location.bucket, "Prefix": location.prefix})
+        return [name for name, item in listing if item["LastModified"].timestamp() < cutoff]
 
     def files_of_day(self, location: S3Location, partition_key: str) -> dict[str, str]:
         """Name -> ETag of the `<unix seconds>.jsonl` objects under a prefix dated on a partition's day."""

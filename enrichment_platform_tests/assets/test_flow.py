@@ -177,6 +177,23 @@ def test_levels_of_a_checkpoint_share_one_staged_object_and_replaced_ones_are_re
     assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == separate
 
 
+def test_staged_levels_changed_under_the_manifest_are_refused_not_exported(bucket, instance):
+    staged = f"enrichment-staging/{seniority_augmented_postings.key.to_user_string()}/{DAY}"
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    assert run_assets(instance, [raw_job_postings, seniority_augmented_postings]).success
+    (batch,) = [name for name in bucket.names(staged) if name != "_manifest.json"]
+    digits = bucket.get(staged, batch)
+    bucket.put(staged, batch, bytes(ord("7") if digit != ord("7") else ord("1") for digit in digits))  # same length
+
+    result = run_assets(instance, [exported_job_postings])  # another run: no local copy of the levels
+
+    assert materialization_metadata(result, exported_job_postings)["files_processed"] == 0
+    dead_letters = f"enrichment-staging/dead-letter/{exported_job_postings.key.to_user_string()}/{DAY}"
+    record = orjson.loads(bucket.get(dead_letters, f"{T0 + 10}.jsonl.json"))
+    assert "do not match their hash" in record["error"]
+    assert bucket.names(OUT) == []
+
+
 def test_raw_file_replaced_after_validation_is_not_augmented_from_the_new_bytes(bucket, instance):
     bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
     assert run_assets(instance, [raw_job_postings]).success
