@@ -1,7 +1,8 @@
 """`make demo`: the whole platform on this machine, with sample data and a live sensor, in the Dagster UI.
 
-Starts (or reuses) Redis, an S3 API endpoint (moto_server), the seniority model server, uploads sample raw
-files for the last three UTC dates, drops a new file every minute like the scraper, and runs `dagster dev`.
+Starts (or reuses) Redis, an S3 API endpoint (moto, devstack/s3_endpoint.py), the seniority model server,
+uploads sample raw files for the last three UTC dates, drops a new file every minute like the scraper, and
+runs `dagster dev`.
 Ctrl-C stops everything it started.
 """
 
