@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enrichment_platform.core.keys import KEY_DTYPE, spelling_key
+from enrichment_platform.core.keys import spelling_keys
 from enrichment_platform.core.normalize import normalize_pair
 
 WAIT = 255  # lookup result: another worker holds a live claim on the pair
@@ -56,7 +56,7 @@ def distinct_pairs(companies: list[str], titles: list[str]) -> DistinctPairs:
         dtype=np.int64, count=len(titles),
     )
     spellings = list(spelling_index)
-    keys = np.frombuffer(b"".join([spelling_key(company, title) for company, title in spellings]), dtype=KEY_DTYPE)
+    keys = spelling_keys(spellings)
     unique_keys, first_index, spelling_inverse = np.unique(keys, return_index=True, return_inverse=True)
     key_spellings = [spellings[i] for i in first_index.tolist()]
     return DistinctPairs(

@@ -1,6 +1,14 @@
 import numpy as np
 
-from enrichment_platform.core.keys import bucket_bits_for, bucket_names, bucket_runs, pair_key, pair_keys
+from enrichment_platform.core.keys import (
+    bucket_bits_for,
+    bucket_names,
+    bucket_runs,
+    pair_key,
+    pair_keys,
+    spelling_key,
+    spelling_keys,
+)
 
 
 def test_pair_key_distinguishes_where_the_company_ends():
@@ -36,3 +44,12 @@ def test_bucket_runs_group_keys_by_their_leading_bits():
 def test_bucket_names_are_prefix_hash_tag_and_raw_id_bytes():
     names = bucket_names(b"sen:v1:", bytes([0xAB, 1, 2, 3, 0x05, 0xFF, 0, 0x7B]))
     assert names == b"sen:v1:{ab}\x01\x02\x03" + b"sen:v1:{05}\xff\x00{"
+
+
+def test_spelling_keys_match_spelling_key_on_ascii_and_unicode_text():
+    spellings = [
+        ("Acme Corp", "Senior Data Engineer"), ("  ACME\tCORP ", "senior  data\nengineer"), ("", "CEO"),
+        ("Ａｃｍｅ Corp", "Senior Data Engineer"), ("Straße GmbH", "LEITER\u00a0VERTRIEB"), ("x\x1fy", "ﬁnance"),
+        ("İstanbul A.Ş.", "Müdür"), ("a\u2003b", "\u3000Lead\u3000"), ("Acme", "Engineer ½"),
+    ]
+    assert spelling_keys(spellings).tobytes() == b"".join(spelling_key(c, t) for c, t in spellings)
