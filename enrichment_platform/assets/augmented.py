@@ -10,18 +10,18 @@ from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
 from enrichment_platform.assets.local_stage import LocalStage, load_pairs
 from enrichment_platform.core.augment import seniority_of_pairs
-from enrichment_platform.core.levels_batch import LevelsBatch, batch_names, is_batch, referenced_batches
+from enrichment_platform.core.levels_batch import LevelsBatch, batch_names, referenced_objects
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.cache import SeniorityCache
 from enrichment_platform.resources.model import SeniorityModelClient
-from enrichment_platform.resources.s3 import PostingsStorage
+from enrichment_platform.resources.s3 import MANIFEST_NAME, PostingsStorage
 
 ASSET_NAME = "seniority_augmented_postings"
 # Dagster concurrency pool of the model-bound step; its limit is the instance's `concurrency: pools` setting.
 MODEL_POOL = "seniority_model"
-# A batch object no manifest points to is removed once it is this old: a run's last checkpoint wrote it in
-# vain, or a full refresh replaced it (younger ones may belong to a run still going).
+# A staged object the manifest no longer points to is removed once it is this old: a full refresh replaced
+# it, or a run's checkpoint wrote it in vain (younger ones may belong to a run still going).
 UNREFERENCED_BATCH_SECONDS = 3_600.0
 TIMED_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
 
@@ -94,9 +94,9 @@ def seniority_augmented_postings(
 
     run = process_pending_files(context, storage, sources, config.full_refresh, augment_file,
                                 before_checkpoint=put_batch)
-    referenced = referenced_batches(run.manifest.files)
+    keep = referenced_objects(run.manifest.files) | {MANIFEST_NAME}
     for name in storage.names_older_than(staged, UNREFERENCED_BATCH_SECONDS):
-        if is_batch(name) and name not in referenced:
+        if name not in keep:
             storage.delete(staged, name)
     totals = run.totals
     distinct = totals["distinct_pairs"]

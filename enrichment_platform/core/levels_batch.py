@@ -55,10 +55,7 @@ def batch_names(run_id: str):
         yield f"{BATCH_PREFIX}{run_id}-{sequence:06d}{BATCH_SUFFIX}"
 
 
-def referenced_batches(entries: dict[str, dict]) -> set[str]:
-    """Names of the batch objects a manifest's entries point into."""
-    return {entry["staged"] for entry in entries.values() if "offset" in entry}
-
-
-def is_batch(name: str) -> bool:
-    return name.startswith(BATCH_PREFIX) and name.endswith(BATCH_SUFFIX)
+def referenced_objects(entries: dict[str, dict]) -> set[str]:
+    """Names of the staged objects a manifest's entries point into: batches, or in manifests written before
+    batches (no offset), each file's own object, named after the file."""
+    return {entry["staged"] if "offset" in entry else name for name, entry in entries.items()}

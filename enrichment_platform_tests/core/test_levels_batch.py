@@ -2,13 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-from enrichment_platform.core.levels_batch import (
-    LevelsBatch,
-    batch_names,
-    is_batch,
-    levels_hash,
-    referenced_batches,
-)
+from enrichment_platform.core.levels_batch import LevelsBatch, batch_names, levels_hash, referenced_objects
 
 
 def test_each_file_is_found_at_its_offset_when_added_from_many_threads():
@@ -46,16 +40,15 @@ def test_an_empty_file_has_a_place_too():
     assert batch.take() == (entry["staged"], b"")
 
 
-def test_batch_names_are_unique_to_a_run_and_recognised():
+def test_batch_names_are_unique_to_a_run():
     names = batch_names("abc")
     first, second = next(names), next(names)
     assert first != second and "abc" in first
-    assert is_batch(first) and not is_batch("_manifest.json") and not is_batch("1721174410.jsonl")
     assert next(batch_names("xyz")) not in (first, second)
 
 
-def test_referenced_batches_skip_entries_of_one_object_a_file():
+def test_referenced_objects_are_batches_or_a_file_s_own_object_in_older_manifests():
     entries = {"a": {"staged": "levels-r-000001.digits", "offset": 0},
                "b": {"staged": "levels-r-000002.digits", "offset": 5},
-               "c": {"staged": "0123abcd"}}  # an older manifest: the file's own object, named after the file
-    assert referenced_batches(entries) == {"levels-r-000001.digits", "levels-r-000002.digits"}
+               "c.jsonl": {"staged": "0123abcd"}}  # written before batches: the object is named after the file
+    assert referenced_objects(entries) == {"levels-r-000001.digits", "levels-r-000002.digits", "c.jsonl"}
