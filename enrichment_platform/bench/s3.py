@@ -31,7 +31,7 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(endpoint: str, pid: int, client, request: str, count: int, call) -> RequestCost:
+def _measure(endpoint: str, pid: int, request: str, count: int, call) -> RequestCost:
     server, client_cpu, wall = _process_cpu_seconds(pid), time.process_time(), time.perf_counter()
     for index in range(count):
         call(index)
@@ -62,7 +62,7 @@ def run_s3_bench(requests: int = 300) -> list[RequestCost]:
                 ("PUT 1.1 MB", lambda i: client.put_object(Bucket="bench", Key=f"large/{i}", Body=large)),
                 ("GET 1.1 MB", lambda i: client.get_object(Bucket="bench", Key=f"large/{i}")["Body"].read()),
             ):
-                costs.append(_measure(endpoint, pid, client, request, requests, call))
+                costs.append(_measure(endpoint, pid, request, requests, call))
     return costs
 
 
