@@ -6,6 +6,7 @@ is the version the export depends on, and a ranged GET reads one file's digits b
 """
 
 import threading
+from collections.abc import Iterator
 
 import xxhash
 
@@ -14,14 +15,15 @@ BATCH_SUFFIX = ".digits"
 
 
 def levels_hash(digits: bytes) -> str:
+    """The version of a file's levels: a 128-bit hash of its digits."""
     return xxhash.xxh3_128_hexdigest(digits)
 
 
 class LevelsBatch:
     """Digits of files added from several threads; `take()` hands over what was added and starts anew."""
 
-    def __init__(self, batch_names):
-        self._names = batch_names  # an iterator of unique object names
+    def __init__(self, names: Iterator[str]):
+        self._names = names  # unique object names, one for each batch taken
         self._lock = threading.Lock()
         self._name = next(self._names)
         self._parts: list[bytes] = []
@@ -47,7 +49,7 @@ class LevelsBatch:
         return taken
 
 
-def batch_names(run_id: str):
+def batch_names(run_id: str) -> Iterator[str]:
     """levels-<run id>-000001.digits, levels-<run id>-000002.digits, ...: unique to one run."""
     sequence = 0
     while True:
