@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import boto3
+import psutil
 
 from enrichment_platform.devstack import services
 
@@ -27,8 +28,8 @@ class RequestCost:
 
 
 def _process_cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def _measure(endpoint: str, pid: int, request: str, count: int, call) -> RequestCost:

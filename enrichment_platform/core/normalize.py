@@ -11,6 +11,12 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def normalize_texts(texts: list[str]) -> list[str]:
+    """`normalize_text` of many texts; the ASCII case is written out here, beside the rule, because a
+    function call per text would cost a fifth of a file's fingerprinting."""
+    return [" ".join(text.lower().split()) if text.isascii() else normalize_text(text) for text in texts]
+
+
 def normalize_pair(company: str, title: str) -> tuple[str, str]:
     """The normalized (company, title) pair; postings with equal pairs get equal seniority."""
     return normalize_text(company), normalize_text(title)

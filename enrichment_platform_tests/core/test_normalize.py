@@ -1,4 +1,4 @@
-from enrichment_platform.core.normalize import normalize_pair, normalize_text
+from enrichment_platform.core.normalize import normalize_pair, normalize_text, normalize_texts
 
 
 def test_spelling_variants_normalize_to_one_pair():
@@ -18,3 +18,8 @@ def test_casefold_is_stronger_than_lower():
 
 def test_empty_company_stays_empty():
     assert normalize_text("   ") == ""
+
+
+def test_normalize_texts_is_normalize_text_of_each():
+    texts = ["  ACME\tCORP ", "Ａｃｍｅ Corp", "Straße", "ﬁnance", "a\u2003b", "", "x\x1fy", "İstanbul"]
+    assert normalize_texts(texts) == [normalize_text(text) for text in texts]
