@@ -10,6 +10,7 @@ from enrichment_platform.assets import raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
 from enrichment_platform.assets.local_stage import LocalStage, load_pairs
 from enrichment_platform.core.augment import seniority_of_pairs
+from enrichment_platform.core.known_levels import KnownLevels
 from enrichment_platform.core.levels_batch import LevelsBatch, batch_names, referenced_objects
 from enrichment_platform.core.splice import encode_levels, level_counts
 from enrichment_platform.partitions import daily_partitions
@@ -55,6 +56,9 @@ def seniority_augmented_postings(
     # The model version is part of each input's version: after a model change every file is redone.
     sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
     batch = LevelsBatch(batch_names(context.run_id))
+    # Pairs common to many files are asked of Redis once in this run (levels do not change within a version).
+    known = KnownLevels()
+    store = known.store_through(partial(cache.store, namespace))
 
     def put_batch() -> None:
         """Before a checkpoint records files' levels, the object holding them is written."""
@@ -69,9 +73,9 @@ def seniority_augmented_postings(
         owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
         levels, stats = seniority_of_pairs(
             pairs,
-            lookup=partial(cache.lookup_and_claim, namespace, owner=owner),
+            lookup=known.lookup_through(partial(cache.lookup_and_claim, namespace, owner=owner)),
             infer=model.infer,
-            store=partial(cache.store, namespace),
+            store=store,
             release=partial(cache.release, namespace, owner=owner),
             seconds_normalize=time.perf_counter() - started,
         )
@@ -108,6 +112,7 @@ def seniority_augmented_postings(
             "lines": totals["lines"],
             "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
             "cache_hits": totals["cache_hits"],
+            "cache_hits_in_memory": known.hits,  # pairs answered from what this run had read or stored before
             "model_requests": totals["model_requests"],
             "pairs_waited_for": totals["waited_for_others"],  # being inferred by another file or run
             "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,

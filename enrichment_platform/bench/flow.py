@@ -68,6 +68,7 @@ class PassResult:
     step_seconds: dict
     metadata: dict
     usage: dict
+    machine_busy_share: float = 0.0  # of all cores, while the pass ran
 
 
 class UsageMonitor:
@@ -79,6 +80,13 @@ class UsageMonitor:
         self._stop = threading.Event()
         self._start_cpu = {name: self._cpu(process) for name, process in self.processes.items()}
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._machine_start = psutil.cpu_times()
+        self.machine_busy_share = 0.0  # of all cores, over the monitored time
+
+    @staticmethod
+    def _busy_and_total(times) -> tuple[float, float]:
+        total = sum(times)
+        return total - times.idle - getattr(times, "iowait", 0.0), total
 
     @staticmethod
     def _tree(process: psutil.Process) -> list[psutil.Process]:
@@ -123,6 +131,9 @@ class UsageMonitor:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+        busy_end, total_end = self._busy_and_total(psutil.cpu_times())
+        busy_start, total_start = self._busy_and_total(self._machine_start)
+        self.machine_busy_share = (busy_end - busy_start) / max(total_end - total_start, 1e-9)
 
 
 def day_files(config: BenchConfig, universe: Universe, partition: str, count: int, seed: int):
@@ -154,8 +165,10 @@ def upload(files, prefix: str) -> None:
         client.put_object(Bucket=BUCKET, Key=f"{prefix}{name}", Body=data)
 
 
-def run_partition(env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]) -> tuple[float, dict]:
-    """One `dagster asset materialize` process for a partition; its wall time and resource usage."""
+def run_partition(env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]
+                  ) -> tuple[float, dict, float]:
+    """One `dagster asset materialize` process for a partition; its wall time, resource usage per process,
+    and the share of the machine's cores busy meanwhile."""
     config = {"ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in ASSETS}}
     command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "enrichment_platform.definitions",
                "--select", "*", "--partition", partition, "--config-json", json.dumps(config)]
@@ -168,7 +181,7 @@ def run_partition(env: dict, partition: str, full_refresh: bool, monitored: dict
     wall = time.perf_counter() - started
     if returncode != 0:
         raise RuntimeError(f"dagster asset materialize {partition} failed; see {log}:\n{log.read_text()[-3000:]}")
-    return wall, monitor.usage
+    return wall, monitor.usage, monitor.machine_busy_share
 
 
 def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, dict]:
@@ -240,7 +253,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
             pass_env = {**env, "SENIORITY_MODEL_TARGET": model.target, "SENIORITY_MODEL_VERSION": namespace,
                         "SENIORITY_MODEL_CAPACITY": str(config.capacity if model is capped_model else 0)}
             memory_before = redis_client.info("memory")["used_memory"]
-            wall, usage = run_partition(pass_env, partition, full_refresh,
+            wall, usage, busy_share = run_partition(pass_env, partition, full_refresh,
                                         {**monitored, "model-server": model.process.pid})
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 metadata = latest_metadata(instance, partition)
@@ -251,6 +264,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
                 step_seconds={asset: metadata[asset].get("seconds", 0.0) for asset in ASSETS},
                 metadata={**metadata, "redis_used_memory_growth": redis_client.info("memory")["used_memory"]
                           - memory_before},
+                machine_busy_share=busy_share,
                 usage={key: {"cpu_seconds": round(value.cpu_seconds, 2), "peak_rss_mb": round(value.peak_rss_mb, 1),
                              "rss_samples_mb": value.rss_samples_mb} for key, value in usage.items()},
             )
@@ -295,6 +309,9 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
     warm_steps = sum(warm.step_seconds.values())
     rss = warm.usage["run"]["rss_samples_mb"]
     half = len(rss) // 2
+    # The steps' own CPU: the warm run's less a one-file run's (Dagster's start-up, events and checks).
+    steps_cpu = warm.usage["run"]["cpu_seconds"] - one.usage["run"]["cpu_seconds"]
+    cores = os.cpu_count() or 1
     return {
         "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB",
         "date": datetime.now(tz=UTC).date().isoformat(),
@@ -318,6 +335,10 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
         "day_distinct_normalized_pairs": day_distinct,
         "cache_bytes_per_pair": round(fill.metadata["redis_used_memory_growth"] / max(day_distinct, 1), 1),
         "cpu_seconds_warm": {name: usage["cpu_seconds"] for name, usage in warm.usage.items()},
+        "machine_busy_share_warm": round(warm.machine_busy_share, 3),
+        "steps_cpu_seconds_per_million_lines_warm": round(steps_cpu / warm.lines * 1e6, 2) if warm.lines else 0,
+        # What this build could reach on these cores if S3 and Redis ran elsewhere (they share them here).
+        "lines_per_second_ceiling_run_alone": round(warm.lines / (steps_cpu / cores)) if steps_cpu > 0 else 0,
         "peak_rss_mb_warm": {name: usage["peak_rss_mb"] for name, usage in warm.usage.items()},
         "run_rss_mb_first_half_peak": round(max(rss[:half] or [0]), 1),
         "run_rss_mb_second_half_peak": round(max(rss[half:] or [0]), 1),
@@ -336,6 +357,11 @@ def markdown(summary: dict) -> str:
         ("3. share of the warm day spent reading the cache", f"{summary['cache_read_share_warm']:.1%}"),
         ("4. share of the cold day spent writing the cache", f"{summary['cache_write_share_fill']:.1%}"),
         ("5. CPU seconds per process, warm day", ", ".join(f"{k} {v}" for k, v in summary["cpu_seconds_warm"].items())),
+        ("   cores busy during the warm day (all processes)", f"{summary['machine_busy_share_warm']:.0%}"),
+        ("   the steps' own CPU, warm (run less a one-file run), and the rate it allows on these cores "
+         "were S3 and Redis elsewhere",
+         f"{summary['steps_cpu_seconds_per_million_lines_warm']} CPU-s per million lines: at most "
+         f"{summary['lines_per_second_ceiling_run_alone']:,} lines/s"),
         ("6. peak memory per process, warm day (MB)",
          ", ".join(f"{k} {v}" for k, v in summary["peak_rss_mb_warm"].items())),
         ("   run memory, peak in first / second half of the day (MB)",

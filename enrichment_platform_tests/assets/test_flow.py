@@ -118,6 +118,23 @@ def test_new_file_in_a_processed_date_is_the_only_one_processed(bucket, instance
     assert materialization_metadata(result, seniority_augmented_postings)["model_requests"] == 1  # Head of Legal
 
 
+def test_a_pair_in_many_files_is_read_from_redis_once_and_then_answered_from_memory(bucket, instance, monkeypatch):
+    monkeypatch.setattr("enrichment_platform.core.known_levels.MIN_MERGE", 1)  # learnt levels visible at once
+    for n in range(6):
+        bucket.put(RAW, f"{T0 + 10 + n}.jsonl", posting("Acme Corp", "Senior Data Engineer", n))
+
+    result = run_flow(instance, DAY)
+
+    assert result.success
+    meta = materialization_metadata(result, seniority_augmented_postings)
+    assert meta["model_requests"] == 1
+    assert meta["cache_hits"] + meta["pairs_waited_for"] == 5
+    # Files in flight with the first one may read the level from Redis before it is remembered; not all.
+    assert meta["cache_hits_in_memory"] >= 1
+    outputs = {orjson.loads(bucket.get(OUT, f"{T0 + 10 + n}.jsonl"))["seniority"] for n in range(6)}
+    assert len(outputs) == 1
+
+
 def test_file_of_only_bad_and_blank_lines_gets_an_empty_output(bucket, instance):
     bucket.put(RAW, f"{T0 + 10}.jsonl", b"\n{bad\n\n[1]\n")
     result = run_flow(instance, DAY)
