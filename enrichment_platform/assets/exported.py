@@ -4,10 +4,10 @@ import dagster as dg
 
 from enrichment_platform.assets import augmented, raw
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.assets.local_stage import LocalStage, load_valid_lines
+from enrichment_platform.assets.local_stage import LocalStage, load_template
 from enrichment_platform.core.levels_batch import levels_hash
 from enrichment_platform.core.locations import S3Location
-from enrichment_platform.core.splice import decode_levels, splice_seniority
+from enrichment_platform.core.splice import decode_levels, fill_seniority
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage, S3AccessError
 
@@ -56,13 +56,13 @@ def exported_job_postings(
     }
 
     def export_file(name: str) -> dict:
-        valid_lines = load_valid_lines(stage, storage, name, raw_files[name]["source"])
+        template, digit_offsets = load_template(stage, storage, name, raw_files[name]["source"])
         entry = levels_files[name]
         digits = stage.read("levels", name, levels_version(entry))
         if digits is None:
             digits = read_staged_levels(storage, levels_staged, name, entry)
-        output = splice_seniority(valid_lines, decode_levels(digits))
-        return {"lines": len(valid_lines), "etag": storage.put(storage.augmented, name, output)}
+        output = fill_seniority(template, digit_offsets, decode_levels(digits))
+        return {"lines": len(digit_offsets), "etag": storage.put(storage.augmented, name, output)}
 
     run = process_pending_files(context, storage, sources, config.full_refresh, export_file)
     stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed

@@ -1,8 +1,9 @@
 """What one run's steps hand to each other on local disk: a cache, rebuilt from S3 when it is missing.
 
-The three assets run one after another in one process (or on one machine); the parsed raw file and the
-levels are kept here so the next step does not download and parse the raw file again. A step running
-elsewhere (another run, a pod of its own) finds nothing here and rebuilds from S3, which is the truth.
+The three assets run one after another in one process (or on one machine); the parsed raw file (its output
+waiting for the levels, and its pairs) and the levels are kept here so the next step does not download and
+parse the raw file again. A step running elsewhere (another run, a pod of its own) finds nothing here and
+rebuilds from S3, which is the truth.
 
 This module does not import Dagster: `validate_and_stage` runs in the step's worker processes too.
 """
@@ -17,13 +18,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from enrichment_platform.core.augment import DistinctPairs, distinct_pairs
 from enrichment_platform.core.parse import ParsedFile, parse_postings, quarantine_jsonl
+from enrichment_platform.core.splice import seniority_template
 
 if TYPE_CHECKING:
     from enrichment_platform.resources.s3 import PostingsStorage
 
-LINES, KEYS, SPELLINGS = range(3)  # the sections of a staged parsed file
+TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS = range(4)  # the sections of a staged parsed file
 
 
 class LocalStage:
@@ -82,12 +86,14 @@ class LocalStage:
 
 
 def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> DistinctPairs:
-    """Hand on the valid lines (for the export) and their distinct normalized pairs (for the augmentation):
-    the keys and each line's key index, and apart from them one spelling per key, read only for misses."""
+    """Hand on the output of the valid lines waiting for their levels (for the export) and their distinct
+    normalized pairs (for the augmentation): the keys and each line's key index, and apart from them one
+    spelling per key, read only for misses."""
     pairs = distinct_pairs(parsed.companies, parsed.titles)
-    sections = [b"\n".join(parsed.valid_lines), pickle.dumps((pairs.keys, pairs.inverse), protocol=5),
+    template, digit_offsets = seniority_template(parsed.valid_lines)
+    sections = [template, digit_offsets.tobytes(), pickle.dumps((pairs.keys, pairs.inverse), protocol=5),
                 pickle.dumps(pairs.spellings(), protocol=5)]
-    stage.write_sections("parsed", name, etag, sections)  # LINES, KEYS, SPELLINGS
+    stage.write_sections("parsed", name, etag, sections)  # TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS
     return pairs
 
 
@@ -130,9 +136,11 @@ def load_pairs(stage: LocalStage, storage: "PostingsStorage", name: str, etag: s
     return DistinctPairs(keys=keys, inverse=inverse, spellings=spellings)
 
 
-def load_valid_lines(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str) -> list[bytes]:
-    """The valid lines, original bytes: from this run's stage, else from that exact raw version."""
-    data = stage.read_section("parsed", name, etag, LINES)
-    if data is not None:
-        return data.split(b"\n") if data else []
-    return _parse_from_s3(stage, storage, name, etag)[0].valid_lines
+def load_template(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str) -> tuple[bytes, np.ndarray]:
+    """The output of the valid lines (original bytes) with placeholder levels, and the offset of each
+    line's placeholder (see core/splice.py): from this run's stage, else from that exact raw version."""
+    template = stage.read_section("parsed", name, etag, TEMPLATE)
+    digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
+    if template is not None and digit_offsets is not None:
+        return template, np.frombuffer(digit_offsets, dtype=np.int64)
+    return seniority_template(_parse_from_s3(stage, storage, name, etag)[0].valid_lines)

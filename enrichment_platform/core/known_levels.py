@@ -48,7 +48,7 @@ class KnownLevels:
         query_high, query_low = _halves(keys)
         at = np.minimum(np.searchsorted(high, query_high), len(high) - 1)
         found = (high[at] == query_high) & (low[at] == query_low)
-        self.hits += int(np.count_nonzero(found))  # a statistic: an increment lost between threads is harmless
+        self.hits += int(np.count_nonzero(found))  # a statistic: a lost increment is harmless
         return np.where(found, levels[at], 0).astype(np.uint8, copy=False)
 
     def add(self, keys: np.ndarray, levels: np.ndarray) -> None:

@@ -4,15 +4,38 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_SUFFIXES = [b',"seniority":%d}\n' % level for level in range(8)]
+# What replaces a line's closing '}': the field with a placeholder digit, the brace, the line end.
+_PLACEHOLDER_SUFFIX = b',"seniority":0}\n'
+_DIGIT_FROM_END = 3  # the digit's place counted back from the end of its line: `N}\n`
+MAX_LEVEL = 7
+
+
+def seniority_template(lines: Sequence[bytes]) -> tuple[bytes, np.ndarray]:
+    """The JSONL output before the levels are known: each valid line (ending in '}') with `"seniority": 0`
+    added as its last field, and the offset of each line's digit. Built once per file when it is validated,
+    so that writing the levels in later costs no work per line."""
+    suffix = _PLACEHOLDER_SUFFIX
+    template = suffix.join([line[:-1] for line in lines]) + suffix if lines else b""
+    line_ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)) + (len(suffix) - 1))
+    return template, line_ends - _DIGIT_FROM_END
+
+
+def fill_seniority(template: bytes, digit_offsets: np.ndarray, levels: np.ndarray) -> bytes:
+    """The template with each line's level in place of its placeholder digit."""
+    if len(digit_offsets) != len(levels):
+        raise ValueError(
+            f"{len(digit_offsets)} lines but {len(levels)} seniority levels: the staged files disagree"
+        )
+    if len(levels) and int(levels.max()) > MAX_LEVEL:
+        raise ValueError(f"seniority level {int(levels.max())} does not fit the output (at most {MAX_LEVEL})")
+    output = np.frombuffer(template, dtype=np.uint8).copy()
+    output[digit_offsets] = levels + ord("0")
+    return output.tobytes()
 
 
 def splice_seniority(lines: Sequence[bytes], levels: np.ndarray) -> bytes:
     """JSONL output: each valid line (ending in '}') with `"seniority": level` added as its last field."""
-    if len(lines) != len(levels):
-        raise ValueError(f"{len(lines)} lines but {len(levels)} seniority levels: the staged files disagree")
-    suffixes = _SUFFIXES
-    return b"".join([line[:-1] + suffixes[level] for line, level in zip(lines, levels.tolist())])
+    return fill_seniority(*seniority_template(lines), levels)
 
 
 def encode_levels(levels: np.ndarray) -> bytes:

@@ -2,7 +2,14 @@ import numpy as np
 import orjson
 import pytest
 
-from enrichment_platform.core.splice import decode_levels, encode_levels, level_counts, splice_seniority
+from enrichment_platform.core.splice import (
+    decode_levels,
+    encode_levels,
+    fill_seniority,
+    level_counts,
+    seniority_template,
+    splice_seniority,
+)
 
 
 def test_seniority_is_added_as_the_last_field_keeping_every_original_byte():
@@ -11,6 +18,23 @@ def test_seniority_is_added_as_the_last_field_keeping_every_original_byte():
     assert out == line[:-1] + b',"seniority":7}\n'
     parsed = orjson.loads(out)
     assert parsed["seniority"] == 7 and parsed["x"] == {"y": [1]}
+
+
+def test_a_template_filled_with_levels_is_each_line_with_its_own_level():
+    lines = [b"{}", b'{"title": "Ing\xc3\xa9nieur \xe6\x9d\xb1\xe4\xba\xac"}', b'{"a": "}"}', b'{"n": 1}']
+    levels = np.array([1, 7, 0, 4], dtype=np.uint8)
+    template, digit_offsets = seniority_template(lines)
+    assert bytes(template[offset] for offset in digit_offsets.tolist()) == b"0000"
+    assert fill_seniority(template, digit_offsets, levels) == b"".join(
+        line[:-1] + b',"seniority":%d}\n' % level for line, level in zip(lines, levels.tolist())
+    )
+    assert template == fill_seniority(template, digit_offsets, np.zeros(4, dtype=np.uint8))  # left unchanged
+
+
+def test_a_level_that_is_not_one_digit_of_the_scale_is_refused():
+    template, digit_offsets = seniority_template([b"{}"])
+    with pytest.raises(ValueError, match="seniority level 8"):
+        fill_seniority(template, digit_offsets, np.array([8], dtype=np.uint8))
 
 
 def test_no_lines_give_an_empty_object():
