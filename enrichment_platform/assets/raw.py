@@ -3,7 +3,7 @@
 import dagster as dg
 
 from enrichment_platform.assets.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.assets.local_stage import LocalStage, validate_and_stage
+from enrichment_platform.assets.local_stage import LocalStage, validate_and_stage, validate_incoming
 from enrichment_platform.assets.workers import CpuWorkers
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage
@@ -34,7 +34,11 @@ def raw_job_postings(
     def validate_file(name: str) -> dict:
         etag = sources[name]
         data = storage.get(storage.raw, name, expected_etag=etag)
-        facts, quarantine = workers.call(validate_and_stage, stage, name, etag, data)
+        if workers.processes:  # handed over on local disk, which costs less CPU than the pool's pipe
+            stage.write("incoming", name, etag, data)
+            facts, quarantine = workers.call(validate_incoming, stage, name, etag)
+        else:
+            facts, quarantine = validate_and_stage(stage, name, etag, data)
         if quarantine:
             storage.put(storage.quarantine, name, quarantine)
         elif previous.get(name, {}).get("quarantined"):
