@@ -359,7 +359,7 @@ def markdown(summary: dict) -> str:
         ("5. CPU seconds per process, warm day", ", ".join(f"{k} {v}" for k, v in summary["cpu_seconds_warm"].items())),
         ("   cores busy during the warm day (all processes)", f"{summary['machine_busy_share_warm']:.0%}"),
         ("   the steps' own CPU, warm (run less a one-file run), and the rate it allows on these cores "
-         "were S3 and Redis elsewhere",
+         "if S3 and Redis ran elsewhere",
          f"{summary['steps_cpu_seconds_per_million_lines_warm']} CPU-s per million lines: at most "
          f"{summary['lines_per_second_ceiling_run_alone']:,} lines/s"),
         ("6. peak memory per process, warm day (MB)",

@@ -37,8 +37,9 @@ def test_the_summary_gives_the_steps_own_cpu_and_the_rate_it_allows_on_these_cor
 
 def test_the_usage_monitor_measures_how_busy_the_machine_was():
     with UsageMonitor({"bench": os.getpid()}) as monitor:
-        until = time.perf_counter() + 0.4
-        while time.perf_counter() < until:
+        until = time.process_time() + 0.4  # CPU time, whatever else the machine is doing
+        while time.process_time() < until:
             pass
-    assert monitor.usage["bench"].cpu_seconds > 0.2
-    assert 0.2 / os.cpu_count() <= monitor.machine_busy_share <= 1.0
+        time.sleep(0.25)  # a sample after the work
+    assert monitor.usage["bench"].cpu_seconds >= 0.3
+    assert 0 < monitor.machine_busy_share <= 1.0
