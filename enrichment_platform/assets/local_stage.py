@@ -155,6 +155,8 @@ def load_template(stage: LocalStage, storage: "PostingsStorage", name: str, etag
     line's placeholder (see core/splice.py): from this run's stage, else from that exact raw version."""
     template = stage.read_section("parsed", name, etag, TEMPLATE)
     digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
-    if template is not None and digit_offsets is not None:
-        return template, np.frombuffer(digit_offsets, dtype=np.int64)
-    return seniority_template(_parse_from_s3(stage, storage, name, etag)[0].valid_lines)
+    if template is None or digit_offsets is None:
+        _parse_from_s3(stage, storage, name, etag)  # stages the template with the file's other sections
+        template = stage.read_section("parsed", name, etag, TEMPLATE)
+        digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
+    return template, np.frombuffer(digit_offsets, dtype=np.int64)

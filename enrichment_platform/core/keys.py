@@ -108,9 +108,14 @@ def bucket_names(prefix: bytes, buckets: bytes) -> bytes:
     return names.tobytes()
 
 
+def key_halves(keys: np.ndarray) -> np.ndarray:
+    """The 16-byte keys as pairs of big-endian 64-bit integers: column 0 the first 8 bytes, 1 the last 8."""
+    return np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)
+
+
 def bucket_runs(keys: np.ndarray, bucket_bits: int) -> BucketRuns:
     """Group keys by bucket (their first `bucket_bits` bits), in key order."""
-    halves = np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)
+    halves = key_halves(keys)
     high = halves[:, 0].astype(np.uint64)  # native order: sorting integers is much faster than bytes
     order = np.argsort(high, kind="stable")
     bucket_ids = ((high[order] >> np.uint64(64 - bucket_bits)) << np.uint64(32 - bucket_bits)).astype(np.uint32)

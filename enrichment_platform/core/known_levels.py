@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from enrichment_platform.core.augment import LookupAndClaim, Store
+from enrichment_platform.core.keys import key_halves
 
 # At most this many pairs are kept (17 bytes each: 17 MB); beyond it new pairs are asked of the cache.
 MAX_KNOWN = 1_000_000
@@ -20,8 +21,8 @@ MIN_MERGE = 4_096
 
 
 def _halves(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 16-byte keys as two native 64-bit integers each (first and last 8 bytes)."""
-    halves = np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)
+    """The keys' first and last 8 bytes as native 64-bit integers (compared faster than bytes)."""
+    halves = key_halves(keys)
     return halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)
 
 
