@@ -7,7 +7,7 @@ from enrichment_platform.assets.incremental import IncrementalConfig, process_pe
 from enrichment_platform.assets.local_stage import LocalStage, load_template
 from enrichment_platform.core.levels_batch import levels_hash
 from enrichment_platform.core.locations import S3Location
-from enrichment_platform.core.splice import decode_levels, fill_seniority
+from enrichment_platform.core.splice import fill_seniority
 from enrichment_platform.partitions import daily_partitions
 from enrichment_platform.resources.s3 import PostingsStorage, S3AccessError
 
@@ -61,7 +61,7 @@ def exported_job_postings(
         digits = stage.read("levels", name, levels_version(entry))
         if digits is None:
             digits = read_staged_levels(storage, levels_staged, name, entry)
-        output = fill_seniority(template, digit_offsets, decode_levels(digits))
+        output = fill_seniority(template, digit_offsets, digits)
         return {"lines": len(digit_offsets), "etag": storage.put(storage.augmented, name, output)}
 
     run = process_pending_files(context, storage, sources, config.full_refresh, export_file)

@@ -313,7 +313,7 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
     steps_cpu = warm.usage["run"]["cpu_seconds"] - one.usage["run"]["cpu_seconds"]
     cores = os.cpu_count() or 1
     return {
-        "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB",
+        "machine": f"{cores} cores, {psutil.virtual_memory().total / 2**30:.0f} GB",
         "date": datetime.now(tz=UTC).date().isoformat(),
         "day_lines": warm.lines,
         "day_files": warm.files,

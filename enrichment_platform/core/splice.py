@@ -20,22 +20,24 @@ def seniority_template(lines: Sequence[bytes]) -> tuple[bytes, np.ndarray]:
     return template, line_ends - _DIGIT_FROM_END
 
 
-def fill_seniority(template: bytes, digit_offsets: np.ndarray, levels: np.ndarray) -> bytes:
-    """The template with each line's level in place of its placeholder digit."""
-    if len(digit_offsets) != len(levels):
+def fill_seniority(template: bytes, digit_offsets: np.ndarray, digits: bytes) -> bytes:
+    """The template with each line's level digit (`encode_levels`, the staged form) in place of its
+    placeholder."""
+    if len(digit_offsets) != len(digits):
         raise ValueError(
-            f"{len(digit_offsets)} lines but {len(levels)} seniority levels: the staged files disagree"
+            f"{len(digit_offsets)} lines but {len(digits)} seniority levels: the staged files disagree"
         )
-    if len(levels) and int(levels.max()) > MAX_LEVEL:
-        raise ValueError(f"seniority level {int(levels.max())} does not fit the output (at most {MAX_LEVEL})")
+    if digits and not (ord("0") <= min(digits) and max(digits) <= ord("0") + MAX_LEVEL):
+        wrong = next(digit for digit in digits if not ord("0") <= digit <= ord("0") + MAX_LEVEL)
+        raise ValueError(f"seniority level {wrong - ord('0')} does not fit the output (0 to {MAX_LEVEL})")
     output = np.frombuffer(template, dtype=np.uint8).copy()
-    output[digit_offsets] = levels + ord("0")
+    output[digit_offsets] = np.frombuffer(digits, dtype=np.uint8)
     return output.tobytes()
 
 
 def splice_seniority(lines: Sequence[bytes], levels: np.ndarray) -> bytes:
     """JSONL output: each valid line (ending in '}') with `"seniority": level` added as its last field."""
-    return fill_seniority(*seniority_template(lines), levels)
+    return fill_seniority(*seniority_template(lines), encode_levels(levels))
 
 
 def encode_levels(levels: np.ndarray) -> bytes:

@@ -25,16 +25,16 @@ def test_a_template_filled_with_levels_is_each_line_with_its_own_level():
     levels = np.array([1, 7, 0, 4], dtype=np.uint8)
     template, digit_offsets = seniority_template(lines)
     assert bytes(template[offset] for offset in digit_offsets.tolist()) == b"0000"
-    assert fill_seniority(template, digit_offsets, levels) == b"".join(
+    assert fill_seniority(template, digit_offsets, encode_levels(levels)) == b"".join(
         line[:-1] + b',"seniority":%d}\n' % level for line, level in zip(lines, levels.tolist())
     )
-    assert template == fill_seniority(template, digit_offsets, np.zeros(4, dtype=np.uint8))  # left unchanged
+    assert template == fill_seniority(template, digit_offsets, b"0000")  # left unchanged
 
 
 def test_a_level_that_is_not_one_digit_of_the_scale_is_refused():
     template, digit_offsets = seniority_template([b"{}"])
     with pytest.raises(ValueError, match="seniority level 8"):
-        fill_seniority(template, digit_offsets, np.array([8], dtype=np.uint8))
+        fill_seniority(template, digit_offsets, b"8")
 
 
 def test_no_lines_give_an_empty_object():
