@@ -4,14 +4,13 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-
 from pathlib import Path
 
 from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
 from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
 from enrichment_platform.bench.model import run_model_bench
 from enrichment_platform.bench.s3 import as_dicts, as_markdown, run_s3_bench
-from enrichment_platform.resources.cache import SeniorityCache, redacted_url
+from enrichment_platform.defs.resources.cache import SeniorityCache, redacted_url
 from enrichment_platform.settings import setting
 
 
@@ -31,8 +30,10 @@ def cache_drop(arguments: argparse.Namespace) -> None:
     cache = SeniorityCache(redis_url=arguments.redis_url)
     known = {info.name for info in cache.namespaces()}
     if arguments.namespace not in known:
-        sys.exit(f"no namespace {arguments.namespace!r} in {redacted_url(arguments.redis_url)}; "
-                 f"known: {', '.join(sorted(known)) or 'none'}")
+        sys.exit(
+            f"no namespace {arguments.namespace!r} in {redacted_url(arguments.redis_url)}; "
+            f"known: {', '.join(sorted(known)) or 'none'}"
+        )
     removed = cache.drop_namespace(arguments.namespace)
     print(f"dropped namespace {arguments.namespace}: {removed:,} keys removed")
 
@@ -45,8 +46,9 @@ def cache_bench(arguments: argparse.Namespace) -> None:
 
 
 def model_bench(arguments: argparse.Namespace) -> None:
-    result = run_model_bench(arguments.redis_url, arguments.pairs, arguments.clients, arguments.capacity,
-                             arguments.window)
+    result = run_model_bench(
+        arguments.redis_url, arguments.pairs, arguments.clients, arguments.capacity, arguments.window
+    )
     print(result.as_markdown())
     print(json.dumps(result.as_dict()), flush=True)
 
@@ -59,8 +61,12 @@ def s3_bench(arguments: argparse.Namespace) -> None:
 
 def flow_bench(arguments: argparse.Namespace) -> None:
     config = BenchConfig(
-        files=arguments.files, lines_per_file=arguments.lines, universe=arguments.universe,
-        zipf_exponent=arguments.zipf, cold_files=arguments.cold_files, capacity=arguments.capacity,
+        files=arguments.files,
+        lines_per_file=arguments.lines,
+        universe=arguments.universe,
+        zipf_exponent=arguments.zipf,
+        cold_files=arguments.cold_files,
+        capacity=arguments.capacity,
         results_dir=arguments.results_dir,
     )
     print(json.dumps(run_flow_bench(config)), flush=True)
@@ -86,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--pairs", type=int, default=2_000_000)
             command.add_argument("--batch", type=int, default=100_000, help="keys per store call")
             command.add_argument(
-                "--lookup-batches", default=",".join(str(size) for size in DEFAULT_LOOKUP_BATCHES),
+                "--lookup-batches",
+                default=",".join(str(size) for size in DEFAULT_LOOKUP_BATCHES),
                 help="keys per lookup call, comma-separated: each size is measured",
             )
     bench = commands.add_parser("bench", help="benchmarks on local services").add_subparsers(
@@ -102,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     s3 = bench.add_parser("s3", help="CPU per request of the local S3 endpoints (moto_server, s3_endpoint)")
     s3.add_argument("--requests", type=int, default=300, help="requests of each kind per endpoint")
     s3.set_defaults(handler=s3_bench)
-    flow = bench.add_parser("flow", help="a synthetic day through the real assets: the operator's six questions")
+    flow = bench.add_parser(
+        "flow", help="a synthetic day through the real assets: the operator's six questions"
+    )
     flow.add_argument("--files", type=int, default=1440, help="files in the day (default 1440)")
     flow.add_argument("--lines", type=int, default=5555, help="lines per file (default 5555: 8M a day)")
     flow.add_argument("--universe", type=int, default=200_000, help="distinct pairs postings are drawn from")

@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from enrichment_platform import checks
-from enrichment_platform.alerts import run_failure_webhook
-from enrichment_platform.assets.augmented import seniority_augmented_postings
-from enrichment_platform.assets.exported import exported_job_postings
-from enrichment_platform.assets.raw import raw_job_postings
-from enrichment_platform.jobs import enrich_postings_job
-from enrichment_platform.resources import default_resources
-from enrichment_platform.sensors import raw_postings_sensor
+from enrichment_platform.defs import checks
+from enrichment_platform.defs.alerts import run_failure_webhook
+from enrichment_platform.defs.assets.augmented import seniority_augmented_postings
+from enrichment_platform.defs.assets.exported import exported_job_postings
+from enrichment_platform.defs.assets.raw import raw_job_postings
+from enrichment_platform.defs.jobs import enrich_postings_job
+from enrichment_platform.defs.resources import default_resources
+from enrichment_platform.defs.sensors import raw_postings_sensor
 
 defs = dg.Definitions(
     assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],

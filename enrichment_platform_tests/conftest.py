@@ -4,7 +4,6 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
 import pytest
@@ -16,35 +15,22 @@ os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
 os.environ.setdefault("ENRICHMENT_STEP_RETRY_DELAY_SECONDS", "1")
 
 from enrichment_platform.devstack import services
-from enrichment_platform_tests.harness import Bucket
-from enrichment_platform_tests.scripted_model import serve  # noqa: F401  (a fixture)
-from enrichment_platform_tests.tls import make_certificates
-
-# Tests flush this database of a shared Redis (REDIS_URL or 127.0.0.1:6379), never anyone's db 0.
-SHARED_REDIS_TEST_DB = 15
+from enrichment_platform_tests.support.harness import Bucket
+from enrichment_platform_tests.support.scripted_model import serve  # noqa: F401  (a fixture)
+from enrichment_platform_tests.support.tls import make_certificates
 
 
-def _with_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", query, parts.fragment))
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def redis_url(tmp_path_factory):
-    """A Redis URL: REDIS_URL or 127.0.0.1:6379 (db 15) when reachable, else a private redis-server (db 0).
+    """The session's own redis-server, also set as REDIS_URL for every process the tests start.
 
-    ENRICHMENT_REDIS_MODE=spawn forces the private server (e.g. when other test sessions share the machine).
+    Tests flush its database, so it is never the machine's Redis nor the one REDIS_URL names.
     """
-    mode = os.environ.get("ENRICHMENT_REDIS_MODE", "auto")
-    if mode not in ("auto", "spawn"):
-        raise ValueError(f"ENRICHMENT_REDIS_MODE={mode!r} is not one of auto, spawn")
-    if mode == "auto":
-        for candidate in (os.environ.get("REDIS_URL"), services.DEFAULT_REDIS_URL):
-            if candidate and services.reachable_redis(candidate):
-                yield _with_db(candidate, SHARED_REDIS_TEST_DB)
-                return
-    with services.start_redis(tmp_path_factory.mktemp("redis")) as service:
+    with (
+        services.start_redis(tmp_path_factory.mktemp("redis")) as service,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("REDIS_URL", service.url)
         yield service.url
 
 
@@ -71,8 +57,18 @@ def tls_redis_url(tmp_path_factory):
     """`rediss://` URL (with a password and the test CA) of a Redis that only speaks TLS."""
     directory = tmp_path_factory.mktemp("redis-tls")
     tls = make_certificates(directory / "certs")
-    args = ("--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key), "--tls-ca-cert-file", str(tls.ca),
-            "--tls-auth-clients", "no", "--requirepass", "s3cret")
+    args = (
+        "--tls-cert-file",
+        str(tls.cert),
+        "--tls-key-file",
+        str(tls.key),
+        "--tls-ca-cert-file",
+        str(tls.ca),
+        "--tls-auth-clients",
+        "no",
+        "--requirepass",
+        "s3cret",
+    )
     candidates = [path for path in (services.redis_server_path(), shutil.which("redis-server")) if path]
     for server in dict.fromkeys(candidates):
         try:
@@ -149,7 +145,7 @@ def s3_buckets(s3_endpoint, monkeypatch) -> BucketUris:
 
 @pytest.fixture(scope="session")
 def model_target(tmp_path_factory):
-    """"127.0.0.1:PORT" of a seniority model server without a rate limit (capacity 0)."""
+    """ "127.0.0.1:PORT" of a seniority model server without a rate limit (capacity 0)."""
     with services.start_model_server(capacity=0, workdir=tmp_path_factory.mktemp("model")) as service:
         yield service.target
 

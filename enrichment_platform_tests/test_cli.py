@@ -49,22 +49,37 @@ def proto_only_model():
 
 def test_dagster_asset_materialize_processes_a_date(bucket, platform_env, proto_only_model, tmp_path):
     target, servicer = proto_only_model
-    data = b"".join(
-        orjson.dumps({"url": f"u{i}", "company": "Acme", "title": f"Engineer {i % 5}", "scraped_on": T0}) + b"\n"
-        for i in range(50)
-    ) + b"{broken\n"
+    data = (
+        b"".join(
+            orjson.dumps({"url": f"u{i}", "company": "Acme", "title": f"Engineer {i % 5}", "scraped_on": T0})
+            + b"\n"
+            for i in range(50)
+        )
+        + b"{broken\n"
+    )
     bucket.put("job-postings-raw", f"{T0 + 1}.jsonl", data)
     (tmp_path / "home").mkdir()
     env = {**os.environ, "SENIORITY_MODEL_TARGET": target, "DAGSTER_HOME": str(tmp_path / "home")}
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize",
-        "-m", "enrichment_platform.definitions", "--select", "*", "--partition", "2024-07-17",
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "enrichment_platform.definitions",
+        "--select",
+        "*",
+        "--partition",
+        "2024-07-17",
     ]
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     output = bucket.get("job-postings-mod", f"{T0 + 1}.jsonl").splitlines()
     assert len(output) == 50
-    assert all(orjson.loads(line)["seniority"] == 1 + len(f"engineer {i % 5}") % 7 for i, line in enumerate(output))
+    assert all(
+        orjson.loads(line)["seniority"] == 1 + len(f"engineer {i % 5}") % 7 for i, line in enumerate(output)
+    )
     assert servicer.pairs == 5
     assert len(bucket.get("job-postings-quarantine", f"{T0 + 1}.jsonl").splitlines()) == 1

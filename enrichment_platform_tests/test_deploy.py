@@ -15,7 +15,7 @@ from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_k8s import K8sRunLauncher
 
-from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, operating_settings
+from enrichment_platform_tests.support.harness import DEPLOY, REPO, instance_from_file, operating_settings
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,9 @@ def test_ecs_instance_config_builds_the_launcher_on_the_registered_task_definiti
         launcher = instance.run_launcher  # config checked against dagster-aws' schema, then constructed
 
         assert isinstance(launcher, EcsRunLauncher)
-        assert launcher.task_definition == ecs_env  # resolved by DescribeTaskDefinition, container "run" found
+        assert (
+            launcher.task_definition == ecs_env
+        )  # resolved by DescribeTaskDefinition, container "run" found
         assert launcher.container_name == RUN_CONTAINER["name"]
         assert launcher.secrets_tags == []
         assert launcher.propagate_tags == {"allow_list": ["dagster/partition", "dagster/backfill"]}
@@ -74,16 +76,27 @@ def env_names(config) -> set[str]:
 def test_ecs_run_task_carries_every_variable_the_instance_config_and_the_flow_read():
     instance_config = yaml.safe_load((DEPLOY / "dagster.ecs.yaml").read_text())
     # The run worker loads the instance (its storage, its compute logs) inside the run task.
-    needed = env_names(instance_config) | {"RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI", "QUARANTINE_URI",
-                                           "STAGING_URI", "REDIS_URL", "SENIORITY_MODEL_TARGET"}
+    needed = env_names(instance_config) | {
+        "RAW_POSTINGS_URI",
+        "AUGMENTED_POSTINGS_URI",
+        "QUARANTINE_URI",
+        "STAGING_URI",
+        "REDIS_URL",
+        "SENIORITY_MODEL_TARGET",
+    }
     assert needed <= set(RUN_ENVIRONMENT) | set(RUN_SECRETS)
-    assert not set(RUN_ENVIRONMENT) & {"DAGSTER_PG_PASSWORD", "REDIS_URL"}  # passwords come from Secrets Manager
+    assert not set(RUN_ENVIRONMENT) & {
+        "DAGSTER_PG_PASSWORD",
+        "REDIS_URL",
+    }  # passwords come from Secrets Manager
 
 
 def allows(policy: dict, action: str, resource: str) -> bool:
     """Whether an Allow statement matches the action and the resource (conditions aside)."""
+
     def listed(value):
         return value if isinstance(value, list) else [value]
+
     return any(
         statement["Effect"] == "Allow"
         and any(fnmatchcase(action, pattern) for pattern in listed(statement["Action"]))
@@ -106,7 +119,9 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
     for name in ("iam-policy.json", "iam-execution-policy.json"):
         document = (DEPLOY / name).read_text()
         # IAM's own grammar check (the local IAM API rejects malformed documents like AWS does).
-        boto3.client("iam").create_policy(PolicyName=f"{name[:-5]}-{uuid.uuid4().hex[:8]}", PolicyDocument=document)
+        boto3.client("iam").create_policy(
+            PolicyName=f"{name[:-5]}-{uuid.uuid4().hex[:8]}", PolicyDocument=document
+        )
         policies[name] = json.loads(document)
     task, execution = policies["iam-policy.json"], policies["iam-execution-policy.json"]
 
@@ -124,14 +139,19 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
         for action in actions:
             assert allows(task, action, f"arn:aws:s3:::{bucket}/{key}"), (action, variable)
         assert any(fnmatchcase(key, prefix) for prefix in listable_prefixes(task, bucket)), variable
-    logs_bucket, logs_prefix = RUN_ENVIRONMENT["DAGSTER_COMPUTE_LOGS_BUCKET"], "dagster-compute-logs/run/step.out"
+    logs_bucket, logs_prefix = (
+        RUN_ENVIRONMENT["DAGSTER_COMPUTE_LOGS_BUCKET"],
+        "dagster-compute-logs/run/step.out",
+    )
     assert allows(task, "s3:PutObject", f"arn:aws:s3:::{logs_bucket}/{logs_prefix}")
 
     # What EcsRunLauncher calls to start, watch, stop and explain a run task.
     region = RUN_CONTAINER["logConfiguration"]["options"]["awslogs-region"]
     region_account = f"{region}:{TASK_DEFINITION['executionRoleArn'].split(':')[4]}"
     run_task_arn = f"arn:aws:ecs:{region_account}:task/enrichment-platform/0123456789abcdef"
-    assert allows(task, "ecs:RunTask", f"arn:aws:ecs:{region_account}:task-definition/{TASK_DEFINITION['family']}:7")
+    assert allows(
+        task, "ecs:RunTask", f"arn:aws:ecs:{region_account}:task-definition/{TASK_DEFINITION['family']}:7"
+    )
     for action in ("ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"):
         assert allows(task, action, run_task_arn), action
     assert allows(task, "ecs:DescribeTaskDefinition", "*")
@@ -146,14 +166,20 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
     for secret in RUN_SECRETS.values():
         assert allows(execution, "secretsmanager:GetSecretValue", secret + "-AbCdEf"), secret
     image_repository = RUN_CONTAINER["image"].split("/", 1)[1].split(":")[0]
-    assert allows(execution, "ecr:BatchGetImage", f"arn:aws:ecr:{region_account}:repository/{image_repository}")
+    assert allows(
+        execution, "ecr:BatchGetImage", f"arn:aws:ecr:{region_account}:repository/{image_repository}"
+    )
     assert allows(execution, "logs:PutLogEvents", log_stream)
     assert not allows(task, "secretsmanager:GetSecretValue", next(iter(RUN_SECRETS.values())))
 
 
-SNAKE_RUN_K8S_CONFIG = {"containerConfig": "container_config", "podSpecConfig": "pod_spec_config",
-                        "podTemplateSpecMetadata": "pod_template_spec_metadata",
-                        "jobSpecConfig": "job_spec_config", "jobMetadata": "job_metadata"}
+SNAKE_RUN_K8S_CONFIG = {
+    "containerConfig": "container_config",
+    "podSpecConfig": "pod_spec_config",
+    "podTemplateSpecMetadata": "pod_template_spec_metadata",
+    "jobSpecConfig": "job_spec_config",
+    "jobMetadata": "job_metadata",
+}
 
 
 def render_instance(values: dict, namespace: str) -> dict:
@@ -163,36 +189,60 @@ def render_instance(values: dict, namespace: str) -> dict:
     launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
     daemon = values["dagsterDaemon"]
     pools, runs = values["concurrency"]["pools"], values["concurrency"]["runs"]
-    postgres_db = {"username": pg["postgresqlUsername"], "password": {"env": "DAGSTER_PG_PASSWORD"},
-                   "hostname": pg["postgresqlHost"], "db_name": pg["postgresqlDatabase"],
-                   "port": pg["service"]["port"], "params": pg.get("postgresqlParams", {}),
-                   "scheme": pg["postgresqlScheme"]}
+    postgres_db = {
+        "username": pg["postgresqlUsername"],
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "hostname": pg["postgresqlHost"],
+        "db_name": pg["postgresqlDatabase"],
+        "port": pg["service"]["port"],
+        "params": pg.get("postgresqlParams", {}),
+        "scheme": pg["postgresqlScheme"],
+    }
     return {
         "storage": {"postgres": {"postgres_db": postgres_db}},
-        "run_launcher": {"module": "dagster_k8s", "class": "K8sRunLauncher", "config": {
-            "load_incluster_config": launcher["loadInclusterConfig"],
-            "job_namespace": launcher.get("jobNamespace") or namespace,
-            "image_pull_policy": launcher["imagePullPolicy"],
-            "service_account_name": values["serviceAccount"]["name"],
-            "dagster_home": "/opt/dagster/dagster_home",
-            "instance_config_map": "dagster-instance",
-            "postgres_password_secret": values["global"]["postgresqlSecretName"],
-            "labels": launcher["labels"],
-            "run_k8s_config": {SNAKE_RUN_K8S_CONFIG[key]: value for key, value in launcher["runK8sConfig"].items()},
-        }},
-        "run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator", "config": {
-            "dequeue_interval_seconds": daemon["runCoordinator"]["config"]["queuedRunCoordinator"][
-                "dequeueIntervalSeconds"]}},
+        "run_launcher": {
+            "module": "dagster_k8s",
+            "class": "K8sRunLauncher",
+            "config": {
+                "load_incluster_config": launcher["loadInclusterConfig"],
+                "job_namespace": launcher.get("jobNamespace") or namespace,
+                "image_pull_policy": launcher["imagePullPolicy"],
+                "service_account_name": values["serviceAccount"]["name"],
+                "dagster_home": "/opt/dagster/dagster_home",
+                "instance_config_map": "dagster-instance",
+                "postgres_password_secret": values["global"]["postgresqlSecretName"],
+                "labels": launcher["labels"],
+                "run_k8s_config": {
+                    SNAKE_RUN_K8S_CONFIG[key]: value for key, value in launcher["runK8sConfig"].items()
+                },
+            },
+        },
+        "run_coordinator": {
+            "module": "dagster.core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": {
+                "dequeue_interval_seconds": daemon["runCoordinator"]["config"]["queuedRunCoordinator"][
+                    "dequeueIntervalSeconds"
+                ]
+            },
+        },
         "concurrency": {
             "pools": {"default_limit": pools["defaultLimit"], "granularity": pools["granularity"]},
-            "runs": {"max_concurrent_runs": runs["maxConcurrentRuns"],
-                     "tag_concurrency_limits": runs["tagConcurrencyLimits"]},
+            "runs": {
+                "max_concurrent_runs": runs["maxConcurrentRuns"],
+                "tag_concurrency_limits": runs["tagConcurrencyLimits"],
+            },
         },
-        "run_retries": {"enabled": daemon["runRetries"]["enabled"], "max_retries": daemon["runRetries"]["maxRetries"]},
-        "run_monitoring": {"enabled": daemon["runMonitoring"]["enabled"],
-                           "start_timeout_seconds": daemon["runMonitoring"]["startTimeoutSeconds"],
-                           "max_resume_run_attempts": daemon["runMonitoring"]["maxResumeRunAttempts"],
-                           "free_slots_after_run_end_seconds": daemon["runMonitoring"]["freeSlotsAfterRunEndSeconds"]},
+        "run_retries": {
+            "enabled": daemon["runRetries"]["enabled"],
+            "max_retries": daemon["runRetries"]["maxRetries"],
+        },
+        "run_monitoring": {
+            "enabled": daemon["runMonitoring"]["enabled"],
+            "start_timeout_seconds": daemon["runMonitoring"]["startTimeoutSeconds"],
+            "max_resume_run_attempts": daemon["runMonitoring"]["maxResumeRunAttempts"],
+            "free_slots_after_run_end_seconds": daemon["runMonitoring"]["freeSlotsAfterRunEndSeconds"],
+        },
         "telemetry": {"enabled": values["telemetry"]["enabled"]},
     }
 
@@ -212,10 +262,15 @@ def test_k8s_helm_values_render_a_k8s_run_launcher_and_the_local_queue_and_pool(
     rendered = render_instance(values, namespace="enrichment")
     # Outside a cluster: the test database and a kubeconfig of its own stand in for the cluster's.
     rendered["storage"]["postgres"]["postgres_db"].update(
-        hostname=pg_env["DAGSTER_PG_HOST"], port=int(pg_env["DAGSTER_PG_PORT"]),
-        username=pg_env["DAGSTER_PG_USERNAME"], db_name=pg_env["DAGSTER_PG_DB"])
+        hostname=pg_env["DAGSTER_PG_HOST"],
+        port=int(pg_env["DAGSTER_PG_PORT"]),
+        username=pg_env["DAGSTER_PG_USERNAME"],
+        db_name=pg_env["DAGSTER_PG_DB"],
+    )
     (tmp_path / "kubeconfig").write_text(KUBECONFIG)
-    rendered["run_launcher"]["config"].update(load_incluster_config=False, kubeconfig_file=str(tmp_path / "kubeconfig"))
+    rendered["run_launcher"]["config"].update(
+        load_incluster_config=False, kubeconfig_file=str(tmp_path / "kubeconfig")
+    )
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(rendered))
 
     with instance_from_file(tmp_path / "dagster.yaml", tmp_path / "home") as instance:

@@ -5,15 +5,21 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import orjson
 import pytest
 
-from enrichment_platform.assets.augmented import ASSET_NAME, MODEL_POOL
-from enrichment_platform_tests.harness import DEPLOY, REPO, instance_from_file, operating_settings, run_flow
-from enrichment_platform_tests.scripted_model import ScriptedModel
+from enrichment_platform.defs.assets.augmented import ASSET_NAME, MODEL_POOL
+from enrichment_platform_tests.support.harness import (
+    DEPLOY,
+    REPO,
+    instance_from_file,
+    operating_settings,
+    run_flow,
+)
+from enrichment_platform_tests.support.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +37,9 @@ def test_run_with_postgres_instance_storage(bucket, postgres_url):
         assert record.asset_materialization.partition == "2024-07-17"
 
 
-def test_postgres_deployment_config_runs_the_flow_with_credentials_from_the_environment(bucket, pg_env, tmp_path):
+def test_postgres_deployment_config_runs_the_flow_with_credentials_from_the_environment(
+    bucket, pg_env, tmp_path
+):
     bucket.put("job-postings-raw", f"{JUL17 + 1}.jsonl", b'{"company": "Acme", "title": "Head of Legal"}\n')
     with instance_from_file(DEPLOY / "dagster.postgres.yaml", tmp_path / "home") as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
@@ -50,7 +58,9 @@ def test_deployment_configs_share_the_local_run_queue_pool_retries_and_monitorin
     queue, pools = expected[0].run_queue_config, expected[0].pool_config
     assert queue.max_concurrent_runs == 4
     assert {limit["key"]: limit["limit"] for limit in queue.tag_concurrency_limits} == {
-        "dagster/partition": 1, "dagster/backfill": 2}
+        "dagster/partition": 1,
+        "dagster/backfill": 2,
+    }
     assert (pools.default_pool_limit, pools.pool_granularity.value) == (2, "op")
     assert expected[2]["free_slots_after_run_end_seconds"] == 60
 
@@ -69,14 +79,32 @@ def test_model_pool_admits_its_limit_of_augmentation_steps_at_once(bucket, serve
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.postgres.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "SENIORITY_MODEL_TARGET": target,
-           "SENIORITY_MODEL_VERSION": f"pool-{tmp_path.name}"}
-    started = datetime.now(timezone.utc)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SENIORITY_MODEL_TARGET": target,
+        "SENIORITY_MODEL_VERSION": f"pool-{tmp_path.name}",
+    }
+    started = datetime.now(UTC)
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "enrichment_platform.definitions",
-             "--select", "*", "--partition", day],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "asset",
+                "materialize",
+                "-m",
+                "enrichment_platform.definitions",
+                "--select",
+                "*",
+                "--partition",
+                day,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         for day in days
     ]
@@ -86,11 +114,16 @@ def test_model_pool_admits_its_limit_of_augmentation_steps_at_once(bucket, serve
     with dg.DagsterInstance.from_config(str(home)) as instance:
         spans, blocked = [], 0
         for run in instance.get_runs(dg.RunsFilter(created_after=started)):  # the database is the session's
-            events = [event for event in instance.all_logs(run.run_id)
-                      if event.is_dagster_event and event.dagster_event.step_key == ASSET_NAME]
+            events = [
+                event
+                for event in instance.all_logs(run.run_id)
+                if event.is_dagster_event and event.dagster_event.step_key == ASSET_NAME
+            ]
             times = {event.dagster_event_type: event.timestamp for event in events}
             spans.append((times[dg.DagsterEventType.STEP_START], times[dg.DagsterEventType.STEP_SUCCESS]))
-            blocked += any(event.message == f"Step blocked by limit for pool {MODEL_POOL}" for event in events)
+            blocked += any(
+                event.message == f"Step blocked by limit for pool {MODEL_POOL}" for event in events
+            )
     assert len(spans) == 3
     assert max_overlap(spans) <= 2
     assert blocked >= 1  # the third step waited for a slot

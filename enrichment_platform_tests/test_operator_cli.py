@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from enrichment_platform.cache.keys import pair_keys
 from enrichment_platform.cli import main
-from enrichment_platform.core.keys import pair_keys
-from enrichment_platform.resources.cache import SeniorityCache
+from enrichment_platform.defs.resources.cache import SeniorityCache
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +30,20 @@ def test_namespaces_are_listed_and_an_old_one_dropped(clean_redis, capsys):
 
 
 def test_cache_bench_reports_bytes_per_pair_and_rates(clean_redis, capsys):
-    main(["cache", "bench", "--pairs", "20000", "--batch", "5000", "--lookup-batches", "1000,20000",
-          "--redis-url", clean_redis])
+    main(
+        [
+            "cache",
+            "bench",
+            "--pairs",
+            "20000",
+            "--batch",
+            "5000",
+            "--lookup-batches",
+            "1000,20000",
+            "--redis-url",
+            clean_redis,
+        ]
+    )
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["pairs"] == 20_000 and result["bytes_per_pair"] > 0
     assert result["lookups_per_second"] > 0 and result["writes_per_second"] > 0

@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy.exc
 from dagster_graphql import DagsterGraphQLClient
 
-from enrichment_platform_tests.dagster_dev import dagster_dev as running_dagster_dev
-from enrichment_platform_tests.dagster_dev import wait_for
+from enrichment_platform_tests.support.dagster_dev import dagster_dev as running_dagster_dev
+from enrichment_platform_tests.support.dagster_dev import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -21,7 +21,9 @@ def dagster_dev(bucket, tmp_path):
 
 def test_graphql_launched_run_and_sensor_runs_succeed(bucket, dagster_dev):
     port, home, log = dagster_dev
-    bucket.put("job-postings-raw", f"{T0 + 5}.jsonl", b'{"company": "Acme", "title": "Chief Financial Officer"}\n')
+    bucket.put(
+        "job-postings-raw", f"{T0 + 5}.jsonl", b'{"company": "Acme", "title": "Chief Financial Officer"}\n'
+    )
 
     client = DagsterGraphQLClient("127.0.0.1", port_number=port)
     run_id = client.submit_job_execution(
@@ -32,13 +34,17 @@ def test_graphql_launched_run_and_sensor_runs_succeed(bucket, dagster_dev):
     )
     finished = {"SUCCESS", "FAILURE", "CANCELED"}
     status = wait_for(
-        lambda: (s := client.get_run_status(run_id).value) in finished and s, 180, "the launched run did not end", log
+        lambda: (s := client.get_run_status(run_id).value) in finished and s,
+        180,
+        "the launched run did not end",
+        log,
     )
     assert status == "SUCCESS"
     assert bucket.get("job-postings-mod", f"{T0 + 5}.jsonl").startswith(b'{"company": "Acme"')
 
     # The sensor is on by default: its first tick sees the file and starts a run of its own.
     with dg.DagsterInstance.from_config(str(home)) as instance:
+
         def sensor_run_status():
             try:
                 runs = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": "raw_postings_sensor"}))

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import redis
 
-from enrichment_platform.core.keys import KEY_DTYPE
-from enrichment_platform.resources.cache import SeniorityCache
+from enrichment_platform.cache.keys import KEY_DTYPE
+from enrichment_platform.defs.resources.cache import SeniorityCache
 
 DEFAULT_LOOKUP_BATCHES = (3_000, 100_000, 500_000)
 
@@ -51,22 +51,33 @@ class CacheBenchResult:
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for index, rate in enumerate(self.lookups):
-            head = (f"| {self.pairs:,} | {self.bucket_bits} | {self.bytes_per_pair:.2f} "
-                    f"| {self.writes_per_second:,.0f} ({self.write_batch:,}) ") if index == 0 else "| | | | "
-            lines.append(head + f"| {rate.batch:,} | {rate.lookups_per_second:,.0f} "
-                         f"| {rate.claim_lookups_per_second:,.0f} | {rate.redis_cpu_us_per_key:.2f} |")
+            head = (
+                (
+                    f"| {self.pairs:,} | {self.bucket_bits} | {self.bytes_per_pair:.2f} "
+                    f"| {self.writes_per_second:,.0f} ({self.write_batch:,}) "
+                )
+                if index == 0
+                else "| | | | "
+            )
+            lines.append(
+                head + f"| {rate.batch:,} | {rate.lookups_per_second:,.0f} "
+                f"| {rate.claim_lookups_per_second:,.0f} | {rate.redis_cpu_us_per_key:.2f} |"
+            )
         return "\n".join(lines)
 
 
 def random_keys(count: int, seed: int) -> np.ndarray:
     """Uniformly random 16-byte keys, as pair fingerprints are."""
-    return np.random.default_rng(seed).integers(0, 256, size=(count, 16), dtype=np.uint8).view(KEY_DTYPE).ravel()
+    return (
+        np.random.default_rng(seed).integers(0, 256, size=(count, 16), dtype=np.uint8).view(KEY_DTYPE).ravel()
+    )
 
 
 def _redis_cpu_seconds(server: redis.Redis) -> float:
     cpu = server.info("cpu")
     return cpu.get("used_cpu_user_main_thread", cpu["used_cpu_user"]) + cpu.get(
-        "used_cpu_sys_main_thread", cpu["used_cpu_sys"])
+        "used_cpu_sys_main_thread", cpu["used_cpu_sys"]
+    )
 
 
 def run_cache_bench(
@@ -92,7 +103,7 @@ def run_cache_bench(
         memory_before = server.info("memory")["used_memory"]
         started = time.perf_counter()
         for start in range(0, pairs, batch):
-            cache.store(namespace, keys[start:start + batch], levels[start:start + batch])
+            cache.store(namespace, keys[start : start + batch], levels[start : start + batch])
         write_seconds = time.perf_counter() - started
         bytes_per_pair = (server.info("memory")["used_memory"] - memory_before) / pairs
 
@@ -101,16 +112,18 @@ def run_cache_bench(
             size = min(size, pairs)
             cpu_before, started = _redis_cpu_seconds(server), time.perf_counter()
             for start in range(0, pairs, size):
-                found = cache.lookup(namespace, shuffled[start:start + size])
+                found = cache.lookup(namespace, shuffled[start : start + size])
                 if not found.all():
                     raise AssertionError("a stored pair was not found: the cache is inconsistent")
             lookup_seconds = time.perf_counter() - started
             cpu_seconds = _redis_cpu_seconds(server) - cpu_before
             started = time.perf_counter()
             for start in range(0, pairs, size):
-                cache.lookup_and_claim(namespace, shuffled[start:start + size], owner="bench")
+                cache.lookup_and_claim(namespace, shuffled[start : start + size], owner="bench")
             claim_seconds = time.perf_counter() - started
-            rates.append(LookupRate(size, pairs / lookup_seconds, pairs / claim_seconds, cpu_seconds * 1e6 / pairs))
+            rates.append(
+                LookupRate(size, pairs / lookup_seconds, pairs / claim_seconds, cpu_seconds * 1e6 / pairs)
+            )
     finally:
         cache.drop_namespace(namespace)
     return CacheBenchResult(

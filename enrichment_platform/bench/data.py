@@ -7,17 +7,56 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from enrichment_platform.core.normalize import normalize_pair
+from enrichment_platform.postings.normalize import normalize_pair
 
 ROLES = [
-    "Data Engineer", "Software Engineer", "Accountant", "Attorney", "Nurse", "Sales Representative",
-    "Product Manager", "Electrical Engineer", "Marketing Specialist", "Financial Analyst", "Recruiter",
-    "Mechanical Engineer", "Teacher", "Pharmacist", "Graphic Designer", "Project Manager", "Paralegal",
-    "Customer Success Manager", "DevOps Engineer", "Data Scientist", "HR Generalist", "Buyer", "Chef",
-    "Warehouse Associate", "Security Analyst", "Civil Engineer", "Copywriter", "Auditor", "Controller",
+    "Data Engineer",
+    "Software Engineer",
+    "Accountant",
+    "Attorney",
+    "Nurse",
+    "Sales Representative",
+    "Product Manager",
+    "Electrical Engineer",
+    "Marketing Specialist",
+    "Financial Analyst",
+    "Recruiter",
+    "Mechanical Engineer",
+    "Teacher",
+    "Pharmacist",
+    "Graphic Designer",
+    "Project Manager",
+    "Paralegal",
+    "Customer Success Manager",
+    "DevOps Engineer",
+    "Data Scientist",
+    "HR Generalist",
+    "Buyer",
+    "Chef",
+    "Warehouse Associate",
+    "Security Analyst",
+    "Civil Engineer",
+    "Copywriter",
+    "Auditor",
+    "Controller",
 ]
-PREFIXES = ["", "Senior ", "Junior ", "Lead ", "Principal ", "Staff ", "Associate ", "Head of ", "VP ",
-            "Director of ", "Chief ", "Intern ", "Trainee ", "Sr. ", "Jr. "]
+PREFIXES = [
+    "",
+    "Senior ",
+    "Junior ",
+    "Lead ",
+    "Principal ",
+    "Staff ",
+    "Associate ",
+    "Head of ",
+    "VP ",
+    "Director of ",
+    "Chief ",
+    "Intern ",
+    "Trainee ",
+    "Sr. ",
+    "Jr. ",
+]
 SUFFIXES = ["", " I", " II", " III", " - Remote", " (Contract)", ", Platform", " - New York", " - EMEA"]
 CITIES = ["New York, NY", "Austin, TX", "London, UK", "Berlin, DE", "Remote", "Chicago, IL", "Paris, FR"]
 
@@ -34,7 +73,9 @@ class Universe:
     def build(cls, size: int, zipf_exponent: float, seed: int) -> "Universe":
         rng = np.random.default_rng(seed)
         n_companies = max(10, size // 50)
-        companies = [f"Company {i:06d} {('Inc', 'LLC', 'GmbH', 'Ltd', 'Corp')[i % 5]}" for i in range(n_companies)]
+        companies = [
+            f"Company {i:06d} {('Inc', 'LLC', 'GmbH', 'Ltd', 'Corp')[i % 5]}" for i in range(n_companies)
+        ]
         titles_pool = [p + r + s for r in ROLES for p in PREFIXES for s in SUFFIXES]
         company_of = rng.integers(0, n_companies, size=size)
         title_of = rng.integers(0, len(titles_pool), size=size)
@@ -66,12 +107,24 @@ def _variant(text: str, kind: int) -> str:
     return unicodedata.normalize("NFKC", text).replace("a", "ａ", 1)  # a fullwidth letter
 
 
-BAD_LINES = [b'{"company": "Acme", "title": ', b"not json at all", b'{"company": "Acme"}',
-             b'{"company": "Acme", "title": "   "}', b'["a", "b"]', b'{"company": 1, "title": "CFO"}']
+BAD_LINES = [
+    b'{"company": "Acme", "title": ',
+    b"not json at all",
+    b'{"company": "Acme"}',
+    b'{"company": "Acme", "title": "   "}',
+    b'["a", "b"]',
+    b'{"company": 1, "title": "CFO"}',
+]
 
 
-def generate_file(universe: Universe, timestamp: int, lines: int, seed: int, variant_rate: float = 0.05,
-                  bad_rate: float = 0.005) -> tuple[bytes, np.ndarray]:
+def generate_file(
+    universe: Universe,
+    timestamp: int,
+    lines: int,
+    seed: int,
+    variant_rate: float = 0.05,
+    bad_rate: float = 0.005,
+) -> tuple[bytes, np.ndarray]:
     """One raw file's bytes and the universe ranks of its valid postings."""
     rng = np.random.default_rng(seed)
     ranks = universe.sample(lines, rng)
@@ -90,9 +143,15 @@ def generate_file(universe: Universe, timestamp: int, lines: int, seed: int, var
         company, title = universe.companies[rank], universe.titles[rank]
         if variants[i]:
             title = _variant(title, int(variant_kinds[i]))
-        out.append(dumps({
-            "url": f"https://www.company{rank % 9973}.example/job/{int(jobs[i])}/",
-            "company": company, "title": title, "location": CITIES[int(cities[i])],
-            "scraped_on": timestamp - 60 + i % 60,
-        }))
+        out.append(
+            dumps(
+                {
+                    "url": f"https://www.company{rank % 9973}.example/job/{int(jobs[i])}/",
+                    "company": company,
+                    "title": title,
+                    "location": CITIES[int(cities[i])],
+                    "scraped_on": timestamp - 60 + i % 60,
+                }
+            )
+        )
     return b"\n".join(out) + b"\n", ranks[~bad]

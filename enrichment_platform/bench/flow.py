@@ -28,9 +28,9 @@ import numpy as np
 import psutil
 import redis
 
+from enrichment_platform.arrivals.file_names import day_bounds
 from enrichment_platform.bench.data import Universe, generate_file
 from enrichment_platform.devstack import services
-from enrichment_platform.partitions import day_bounds
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "bench-postings"
@@ -165,13 +165,27 @@ def upload(files, prefix: str) -> None:
         client.put_object(Bucket=BUCKET, Key=f"{prefix}{name}", Body=data)
 
 
-def run_partition(env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]
-                  ) -> tuple[float, dict, float]:
+def run_partition(
+    env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]
+) -> tuple[float, dict, float]:
     """One `dagster asset materialize` process for a partition; its wall time, resource usage per process,
     and the share of the machine's cores busy meanwhile."""
     config = {"ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in ASSETS}}
-    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "enrichment_platform.definitions",
-               "--select", "*", "--partition", partition, "--config-json", json.dumps(config)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "enrichment_platform.definitions",
+        "--select",
+        "*",
+        "--partition",
+        partition,
+        "--config-json",
+        json.dumps(config),
+    ]
     log = Path(env["DAGSTER_HOME"]) / f"materialize-{partition}-{time.time():.0f}.log"
     started = time.perf_counter()
     with log.open("wb") as output:
@@ -180,7 +194,9 @@ def run_partition(env: dict, partition: str, full_refresh: bool, monitored: dict
             returncode = process.wait()
     wall = time.perf_counter() - started
     if returncode != 0:
-        raise RuntimeError(f"dagster asset materialize {partition} failed; see {log}:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"dagster asset materialize {partition} failed; see {log}:\n{log.read_text()[-3000:]}"
+        )
     return wall, monitor.usage, monitor.machine_busy_share
 
 
@@ -191,8 +207,11 @@ def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, d
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
         ).records
         event = records[0].asset_materialization
-        metadata[asset] = {key: value.value for key, value in event.metadata.items()
-                           if isinstance(value.value, int | float | str)}
+        metadata[asset] = {
+            key: value.value
+            for key, value in event.metadata.items()
+            if isinstance(value.value, int | float | str)
+        }
     return metadata
 
 
@@ -221,10 +240,12 @@ def run_flow_bench(config: BenchConfig) -> dict:
     one = day_files(config, universe, ONE_FILE_DAY, 1, config.seed + 2)
     speed_before = python_loop_seconds()
 
-    with (services.start_redis(work / "redis") as redis_service,
-          services.start_moto_server_process(services.free_port(), work / "moto") as s3,
-          services.start_model_server(capacity=0, workdir=work / "model-fast") as fast_model,
-          services.start_model_server(capacity=config.capacity, workdir=work / "model-capped") as capped_model):
+    with (
+        services.start_redis(work / "redis") as redis_service,
+        services.start_moto_server_process(services.free_port(), work / "moto") as s3,
+        services.start_model_server(capacity=0, workdir=work / "model-fast") as fast_model,
+        services.start_model_server(capacity=config.capacity, workdir=work / "model-capped") as capped_model,
+    ):
         os.environ.update(services.local_aws_env(s3.endpoint_url))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         home = work / "dagster_home"
@@ -250,23 +271,38 @@ def run_flow_bench(config: BenchConfig) -> dict:
 
         def run_pass(name, partition, files, model, namespace, full_refresh=False):
             print(f"[bench] pass {name}: {partition}, {len(files)} files", flush=True)
-            pass_env = {**env, "SENIORITY_MODEL_TARGET": model.target, "SENIORITY_MODEL_VERSION": namespace,
-                        "SENIORITY_MODEL_CAPACITY": str(config.capacity if model is capped_model else 0)}
+            pass_env = {
+                **env,
+                "SENIORITY_MODEL_TARGET": model.target,
+                "SENIORITY_MODEL_VERSION": namespace,
+                "SENIORITY_MODEL_CAPACITY": str(config.capacity if model is capped_model else 0),
+            }
             memory_before = redis_client.info("memory")["used_memory"]
-            wall, usage, busy_share = run_partition(pass_env, partition, full_refresh,
-                                        {**monitored, "model-server": model.process.pid})
+            wall, usage, busy_share = run_partition(
+                pass_env, partition, full_refresh, {**monitored, "model-server": model.process.pid}
+            )
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 metadata = latest_metadata(instance, partition)
             passes[name] = PassResult(
-                name=name, partition=partition, files=len(files),
+                name=name,
+                partition=partition,
+                files=len(files),
                 lines=int(metadata["raw_job_postings"].get("lines", 0)),
                 wall_seconds=wall,
                 step_seconds={asset: metadata[asset].get("seconds", 0.0) for asset in ASSETS},
-                metadata={**metadata, "redis_used_memory_growth": redis_client.info("memory")["used_memory"]
-                          - memory_before},
+                metadata={
+                    **metadata,
+                    "redis_used_memory_growth": redis_client.info("memory")["used_memory"] - memory_before,
+                },
                 machine_busy_share=busy_share,
-                usage={key: {"cpu_seconds": round(value.cpu_seconds, 2), "peak_rss_mb": round(value.peak_rss_mb, 1),
-                             "rss_samples_mb": value.rss_samples_mb} for key, value in usage.items()},
+                usage={
+                    key: {
+                        "cpu_seconds": round(value.cpu_seconds, 2),
+                        "peak_rss_mb": round(value.peak_rss_mb, 1),
+                        "rss_samples_mb": value.rss_samples_mb,
+                    }
+                    for key, value in usage.items()
+                },
             )
 
         run_pass("cold", COLD_DAY, cold, capped_model, "bench-cold")
@@ -280,9 +316,17 @@ def run_flow_bench(config: BenchConfig) -> dict:
     day_distinct = universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in day]))
     summary = summarize(config, passes, cold_distinct, day_distinct)
     summary["python_loop_seconds"] = [speed_before, speed_after]
-    (out_dir / "bench.json").write_text(json.dumps(
-        {"config": {k: str(v) for k, v in config.__dict__.items()}, "summary": summary,
-         "passes": {name: result.__dict__ for name, result in passes.items()}}, indent=2, default=str))
+    (out_dir / "bench.json").write_text(
+        json.dumps(
+            {
+                "config": {k: str(v) for k, v in config.__dict__.items()},
+                "summary": summary,
+                "passes": {name: result.__dict__ for name, result in passes.items()},
+            },
+            indent=2,
+            default=str,
+        )
+    )
     (out_dir / "bench.md").write_text(markdown(summary))
     chart(passes["warm"], out_dir / "bench.png")
     print(markdown(summary))
@@ -290,7 +334,13 @@ def run_flow_bench(config: BenchConfig) -> dict:
     return summary
 
 
-AUGMENT_STAGES = ("seconds_normalize", "seconds_cache_read", "seconds_model", "seconds_cache_write", "seconds_waiting")
+AUGMENT_STAGES = (
+    "seconds_normalize",
+    "seconds_cache_read",
+    "seconds_model",
+    "seconds_cache_write",
+    "seconds_waiting",
+)
 
 
 def augment_wall_shares(result: PassResult) -> dict[str, float]:
@@ -302,7 +352,9 @@ def augment_wall_shares(result: PassResult) -> dict[str, float]:
     return {stage: wall * metadata.get(stage, 0.0) / stage_sum for stage in AUGMENT_STAGES}
 
 
-def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct: int, day_distinct: int) -> dict:
+def summarize(
+    config: BenchConfig, passes: dict[str, PassResult], cold_distinct: int, day_distinct: int
+) -> dict:
     warm, fill, cold, one = passes["warm"], passes["fill"], passes["cold"], passes["one_file"]
     fill_aug = fill.metadata["seniority_augmented_postings"]
     cold_aug = cold.metadata["seniority_augmented_postings"]
@@ -322,8 +374,12 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
         "day_fill_seconds_uncapped_model": round(fill.wall_seconds, 1),
         "asset_code_lines_per_second_warm": round(warm.lines / warm_steps) if warm_steps else 0,
         "warm_step_seconds": {k: round(v, 2) for k, v in warm.step_seconds.items()},
-        "cache_read_share_warm": round(augment_wall_shares(warm)["seconds_cache_read"] / warm.wall_seconds, 3),
-        "cache_write_share_fill": round(augment_wall_shares(fill)["seconds_cache_write"] / fill.wall_seconds, 3),
+        "cache_read_share_warm": round(
+            augment_wall_shares(warm)["seconds_cache_read"] / warm.wall_seconds, 3
+        ),
+        "cache_write_share_fill": round(
+            augment_wall_shares(fill)["seconds_cache_write"] / fill.wall_seconds, 3
+        ),
         "cold_augment_step_seconds": round(cold.step_seconds["seniority_augmented_postings"], 1),
         "cold_seconds": round(cold.wall_seconds, 1),
         "cold_steps_seconds": round(sum(cold.step_seconds.values()), 1),  # without Dagster's start-up
@@ -336,7 +392,9 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
         "cache_bytes_per_pair": round(fill.metadata["redis_used_memory_growth"] / max(day_distinct, 1), 1),
         "cpu_seconds_warm": {name: usage["cpu_seconds"] for name, usage in warm.usage.items()},
         "machine_busy_share_warm": round(warm.machine_busy_share, 3),
-        "steps_cpu_seconds_per_million_lines_warm": round(steps_cpu / warm.lines * 1e6, 2) if warm.lines else 0,
+        "steps_cpu_seconds_per_million_lines_warm": round(steps_cpu / warm.lines * 1e6, 2)
+        if warm.lines
+        else 0,
         # What this build could reach on these cores if S3 and Redis ran elsewhere (they share them here).
         "lines_per_second_ceiling_run_alone": round(warm.lines / (steps_cpu / cores)) if steps_cpu > 0 else 0,
         "peak_rss_mb_warm": {name: usage["peak_rss_mb"] for name, usage in warm.usage.items()},
@@ -347,36 +405,63 @@ def summarize(config: BenchConfig, passes: dict[str, PassResult], cold_distinct:
 
 def markdown(summary: dict) -> str:
     rows = [
-        ("1. one file through the whole flow (`dagster asset materialize`, 1-file partition)",
-         f"{summary['one_file_seconds']} s"),
-        (f"2. a day ({summary['day_files']:,} files, {summary['day_lines']:,} lines), warm cache",
-         f"{summary['day_warm_seconds']} s"),
+        (
+            "1. one file through the whole flow (`dagster asset materialize`, 1-file partition)",
+            f"{summary['one_file_seconds']} s",
+        ),
+        (
+            f"2. a day ({summary['day_files']:,} files, {summary['day_lines']:,} lines), warm cache",
+            f"{summary['day_warm_seconds']} s",
+        ),
         ("   the same day, cold cache, model uncapped", f"{summary['day_fill_seconds_uncapped_model']} s"),
-        ("   asset code path, warm (lines / sum of step seconds)",
-         f"{summary['asset_code_lines_per_second_warm']:,} lines/s"),
+        (
+            "   asset code path, warm (lines / sum of step seconds)",
+            f"{summary['asset_code_lines_per_second_warm']:,} lines/s",
+        ),
         ("3. share of the warm day spent reading the cache", f"{summary['cache_read_share_warm']:.1%}"),
         ("4. share of the cold day spent writing the cache", f"{summary['cache_write_share_fill']:.1%}"),
-        ("5. CPU seconds per process, warm day", ", ".join(f"{k} {v}" for k, v in summary["cpu_seconds_warm"].items())),
+        (
+            "5. CPU seconds per process, warm day",
+            ", ".join(f"{k} {v}" for k, v in summary["cpu_seconds_warm"].items()),
+        ),
         ("   cores busy during the warm day (all processes)", f"{summary['machine_busy_share_warm']:.0%}"),
-        ("   the steps' own CPU, warm (run less a one-file run), and the rate it allows on these cores "
-         "if S3 and Redis ran elsewhere",
-         f"{summary['steps_cpu_seconds_per_million_lines_warm']} CPU-s per million lines: at most "
-         f"{summary['lines_per_second_ceiling_run_alone']:,} lines/s"),
-        ("6. peak memory per process, warm day (MB)",
-         ", ".join(f"{k} {v}" for k, v in summary["peak_rss_mb_warm"].items())),
-        ("   run memory, peak in first / second half of the day (MB)",
-         f"{summary['run_rss_mb_first_half_peak']} / {summary['run_rss_mb_second_half_peak']}"),
-        (f"cold: {summary['cold_distinct_normalized_pairs']:,} distinct pairs at the model's capacity, whole run "
-         "/ the three steps / augmentation step",
-         f"{summary['cold_seconds']} s / {summary['cold_steps_seconds']} s / {summary['cold_augment_step_seconds']} s "
-         f"(pairs ÷ capacity × 1.05 = {summary['cold_target_seconds']} s)"),
-        ("model requests per distinct normalized pair (cold files / whole day)",
-         f"{summary['model_requests_per_distinct_pair']} / {summary['day_model_requests_per_distinct_pair']}"),
-        ("cache bytes per pair (Redis used_memory growth / distinct pairs)", f"{summary['cache_bytes_per_pair']}"),
+        (
+            "   the steps' own CPU, warm (run less a one-file run), and the rate it allows on these cores "
+            "if S3 and Redis ran elsewhere",
+            f"{summary['steps_cpu_seconds_per_million_lines_warm']} CPU-s per million lines: at most "
+            f"{summary['lines_per_second_ceiling_run_alone']:,} lines/s",
+        ),
+        (
+            "6. peak memory per process, warm day (MB)",
+            ", ".join(f"{k} {v}" for k, v in summary["peak_rss_mb_warm"].items()),
+        ),
+        (
+            "   run memory, peak in first / second half of the day (MB)",
+            f"{summary['run_rss_mb_first_half_peak']} / {summary['run_rss_mb_second_half_peak']}",
+        ),
+        (
+            f"cold: {summary['cold_distinct_normalized_pairs']:,} distinct pairs at the model's capacity, whole run "
+            "/ the three steps / augmentation step",
+            f"{summary['cold_seconds']} s / {summary['cold_steps_seconds']} s / {summary['cold_augment_step_seconds']} s "
+            f"(pairs ÷ capacity × 1.05 = {summary['cold_target_seconds']} s)",
+        ),
+        (
+            "model requests per distinct normalized pair (cold files / whole day)",
+            f"{summary['model_requests_per_distinct_pair']} / {summary['day_model_requests_per_distinct_pair']}",
+        ),
+        (
+            "cache bytes per pair (Redis used_memory growth / distinct pairs)",
+            f"{summary['cache_bytes_per_pair']}",
+        ),
     ]
     before, after = summary.get("python_loop_seconds", ("?", "?"))
-    lines = [f"Machine: {summary['machine']}; date {summary['date']}; a 10,000,000-step Python loop took {before} s "
-             f"before the passes and {after} s after (figures scale with it).", "", "| question | answer |", "|---|---|"]
+    lines = [
+        f"Machine: {summary['machine']}; date {summary['date']}; a 10,000,000-step Python loop took {before} s "
+        f"before the passes and {after} s after (figures scale with it).",
+        "",
+        "| question | answer |",
+        "|---|---|",
+    ]
     lines += [f"| {question} | {answer} |" for question, answer in rows]
     return "\n".join(lines) + "\n"
 
@@ -394,7 +479,8 @@ def chart(warm: PassResult, path: Path) -> None:
         "raw_job_postings": steps["raw_job_postings"],
         "augment: normalize": shares["seconds_normalize"],
         "augment: cache read": shares["seconds_cache_read"],
-        "augment: model and cache write": shares["seconds_model"] + shares["seconds_cache_write"]
+        "augment: model and cache write": shares["seconds_model"]
+        + shares["seconds_cache_write"]
         + shares["seconds_waiting"],
         "exported_job_postings": steps["exported_job_postings"],
         "Dagster start-up, checks, run overhead": max(0.0, warm.wall_seconds - sum(steps.values())),

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import redis
 
+from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.devstack.services import start_model_server
-from enrichment_platform.resources.model import SeniorityModelClient
 
 
 @dataclass
@@ -68,8 +68,9 @@ def max_in_window(request_log: Path, window: float) -> int:
     return best
 
 
-def run_model_bench(redis_url: str, pairs: int = 20_000, clients: int = 3, capacity: int = 1000,
-                    window: float = 10.0) -> ModelBenchResult:
+def run_model_bench(
+    redis_url: str, pairs: int = 20_000, clients: int = 3, capacity: int = 1000, window: float = 10.0
+) -> ModelBenchResult:
     """Start model servers on this machine and time real clients against them."""
     with tempfile.TemporaryDirectory(prefix="model-bench-") as workdir:
         with start_model_server(capacity=0, workdir=Path(workdir) / "raw") as server:
@@ -80,7 +81,9 @@ def run_model_bench(redis_url: str, pairs: int = 20_000, clients: int = 3, capac
             raw = pairs / (time.perf_counter() - started)
 
         log = Path(workdir) / "requests.log"
-        with start_model_server(capacity=capacity, workdir=Path(workdir) / "capped", request_log=log) as server:
+        with start_model_server(
+            capacity=capacity, workdir=Path(workdir) / "capped", request_log=log
+        ) as server:
             redis.Redis.from_url(redis_url).delete(f"ratelimit:seniority:{server.target}")
             context = multiprocessing.get_context("spawn")
             go, finished = context.Event(), context.Queue()
@@ -90,7 +93,8 @@ def run_model_bench(redis_url: str, pairs: int = 20_000, clients: int = 3, capac
                 ready = context.Event()
                 chunk = distinct_pairs(min(share, pairs - index * share), offset=index * share)
                 process = context.Process(
-                    target=_client_process, args=(server.target, capacity, redis_url, chunk, ready, go, finished)
+                    target=_client_process,
+                    args=(server.target, capacity, redis_url, chunk, ready, go, finished),
                 )
                 process.start()
                 readies.append(ready)
@@ -107,7 +111,12 @@ def run_model_bench(redis_url: str, pairs: int = 20_000, clients: int = 3, capac
             if failed:
                 raise RuntimeError(f"client processes failed with exit codes {failed}")
         return ModelBenchResult(
-            pairs=pairs, clients=clients, capacity=capacity, raw_pairs_per_second=raw,
-            capped_seconds=capped, capped_pairs_per_second=pairs / capped,
-            max_pairs_in_window=max_in_window(log, window), window_seconds=window,
+            pairs=pairs,
+            clients=clients,
+            capacity=capacity,
+            raw_pairs_per_second=raw,
+            capped_seconds=capped,
+            capped_pairs_per_second=pairs / capped,
+            max_pairs_in_window=max_in_window(log, window),
+            window_seconds=window,
         )

@@ -53,8 +53,11 @@ def run_s3_bench(requests: int = 300) -> list[RequestCost]:
     for endpoint, all_services in (("moto_server", True), ("s3_endpoint", False)):
         with services.start_moto_server_process(services.free_port(), all_services=all_services) as server:
             client = boto3.client(
-                "s3", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                aws_access_key_id="testing", aws_secret_access_key="testing",
+                "s3",
+                endpoint_url=server.endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
             )
             client.create_bucket(Bucket="bench")
             pid = server.process.pid
@@ -69,7 +72,9 @@ def run_s3_bench(requests: int = 300) -> list[RequestCost]:
 
 def as_markdown(costs: list[RequestCost]) -> str:
     lines = ["| endpoint | request | server CPU ms | boto3 CPU ms | wall ms |", "|---|---|---:|---:|---:|"]
-    lines += [f"| {c.endpoint} | {c.request} | {c.server_cpu_ms} | {c.client_cpu_ms} | {c.wall_ms} |" for c in costs]
+    lines += [
+        f"| {c.endpoint} | {c.request} | {c.server_cpu_ms} | {c.client_cpu_ms} | {c.wall_ms} |" for c in costs
+    ]
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import boto3
 
 from enrichment_platform.devstack import sample_data, services
-from enrichment_platform.core.locations import S3Location
+from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.settings import setting
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
         s3 = services.start_moto_server_process(services.free_port(), workdir / "moto")
         stack.callback(s3.stop)
         os.environ.update(services.local_aws_env(s3.endpoint_url))
-        model = services.start_model_server(port=services.free_port(), capacity=1000, workdir=workdir / "model")
+        model = services.start_model_server(
+            port=services.free_port(), capacity=1000, workdir=workdir / "model"
+        )
         stack.callback(model.stop)
 
         raw_uri = setting("RAW_POSTINGS_URI")
@@ -117,8 +119,16 @@ def main(argv: list[str] | None = None) -> None:
             ).start()
 
         command = [
-            sys.executable, "-m", "dagster", "dev", "-w", str(REPO / "workspace.yaml"),
-            "-h", "127.0.0.1", "-p", str(arguments.port),
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(arguments.port),
         ]
         # Its own session: `dagster dev` ignores signals when started in the background, so its whole
         # process group is stopped on exit.

@@ -26,8 +26,15 @@ def serve(host: str, port: int) -> None:
 
     logging.getLogger("waitress").setLevel(logging.ERROR)
     waitress.serve(
-        create_backend_app("s3"), host=host, port=port, threads=THREADS, recv_bytes=BUFFER_BYTES,
-        send_bytes=BUFFER_BYTES, inbuf_overflow=SPOOL_BYTES, outbuf_overflow=SPOOL_BYTES, _quiet=True,
+        create_backend_app("s3"),
+        host=host,
+        port=port,
+        threads=THREADS,
+        recv_bytes=BUFFER_BYTES,
+        send_bytes=BUFFER_BYTES,
+        inbuf_overflow=SPOOL_BYTES,
+        outbuf_overflow=SPOOL_BYTES,
+        _quiet=True,
     )
 
 

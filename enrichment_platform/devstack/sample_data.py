@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from enrichment_platform.core.locations import S3Location
+from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.settings import setting
 
 SECONDS_PER_DAY = 86_400
@@ -29,40 +29,180 @@ EMPTY_COMPANY_RATE = 0.004
 EXTRA_FIELD_RATE = 0.03
 
 BAD_LINE_KINDS = (
-    "invalid_json", "truncated_json", "missing_title", "empty_title", "title_not_string",
-    "json_array", "invalid_utf8", "company_not_string",
+    "invalid_json",
+    "truncated_json",
+    "missing_title",
+    "empty_title",
+    "title_not_string",
+    "json_array",
+    "invalid_utf8",
+    "company_not_string",
 )
 
 # --- the universe of companies and titles ---------------------------------------------------------
 
 _COMPANY_BASES = (
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Pied Piper", "Vandelay",
-    "Soylent", "Tyrell", "Cyberdyne", "Aperture", "Massive Dynamic", "Oscorp", "Dunder Mifflin", "Monarch",
-    "Blue Harbor", "Northwind", "Contoso", "Fabrikam", "Tailspin", "Adventure Works", "Litware", "Proseware",
-    "Wide World", "Woodgrove", "Lucerne", "Coho", "Fourth Coffee", "Trey Research", "Bluth",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Hooli",
+    "Pied Piper",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Aperture",
+    "Massive Dynamic",
+    "Oscorp",
+    "Dunder Mifflin",
+    "Monarch",
+    "Blue Harbor",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Adventure Works",
+    "Litware",
+    "Proseware",
+    "Wide World",
+    "Woodgrove",
+    "Lucerne",
+    "Coho",
+    "Fourth Coffee",
+    "Trey Research",
+    "Bluth",
     "Sterling Cooper",
-    "Summit", "Evergreen", "Redwood", "Granite", "Silverline", "Brightpath", "Clearwater", "Ironclad",
-    "Keystone", "Lakeside", "Meridian", "Northstar", "Oakridge", "Pinnacle", "Quantum", "Riverbend",
-    "Sunrise", "Trident", "Vertex", "Westfield", "Zenith", "Cascade", "Beacon", "Crescent", "Falcon",
-    "Horizon", "Liberty", "Magnolia", "Orion", "Pioneer", "Sequoia", "Atlas", "Apex", "Bluebird", "Cobalt",
-    "Delta Ridge", "Elmwood", "Foxglove", "Goldleaf", "Highland", "Juniper", "Kestrel", "Lumen", "Mosaic",
-    "Nimbus", "Obsidian", "Paragon", "Quarry", "Sable", "Tanager", "Upland", "Vantage", "Willow", "Yarrow",
-    "Müller", "Société Lumière", "Ærø", "São Bento", "Østerberg", "Zürich Alpine",
+    "Summit",
+    "Evergreen",
+    "Redwood",
+    "Granite",
+    "Silverline",
+    "Brightpath",
+    "Clearwater",
+    "Ironclad",
+    "Keystone",
+    "Lakeside",
+    "Meridian",
+    "Northstar",
+    "Oakridge",
+    "Pinnacle",
+    "Quantum",
+    "Riverbend",
+    "Sunrise",
+    "Trident",
+    "Vertex",
+    "Westfield",
+    "Zenith",
+    "Cascade",
+    "Beacon",
+    "Crescent",
+    "Falcon",
+    "Horizon",
+    "Liberty",
+    "Magnolia",
+    "Orion",
+    "Pioneer",
+    "Sequoia",
+    "Atlas",
+    "Apex",
+    "Bluebird",
+    "Cobalt",
+    "Delta Ridge",
+    "Elmwood",
+    "Foxglove",
+    "Goldleaf",
+    "Highland",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Mosaic",
+    "Nimbus",
+    "Obsidian",
+    "Paragon",
+    "Quarry",
+    "Sable",
+    "Tanager",
+    "Upland",
+    "Vantage",
+    "Willow",
+    "Yarrow",
+    "Müller",
+    "Société Lumière",
+    "Ærø",
+    "São Bento",
+    "Østerberg",
+    "Zürich Alpine",
 )
 _COMPANY_SUFFIXES = (
-    "Corp", "Inc.", "LLC", "Group", "Holdings", "Technologies", "Labs", "Health", "Logistics", "Financial",
-    "Partners", "Systems", "Analytics", "Energy", "Foods", "Retail", "Consulting", "Bank", "Insurance",
-    "Manufacturing", "Media", "Software", "Biotech", "Hospitality", "& Co.", "Solutions", "",
+    "Corp",
+    "Inc.",
+    "LLC",
+    "Group",
+    "Holdings",
+    "Technologies",
+    "Labs",
+    "Health",
+    "Logistics",
+    "Financial",
+    "Partners",
+    "Systems",
+    "Analytics",
+    "Energy",
+    "Foods",
+    "Retail",
+    "Consulting",
+    "Bank",
+    "Insurance",
+    "Manufacturing",
+    "Media",
+    "Software",
+    "Biotech",
+    "Hospitality",
+    "& Co.",
+    "Solutions",
+    "",
 )
 _N_COMPANIES = 320
 
 _LOCATIONS = (
-    "New York, NY", "San Francisco, CA", "Austin, TX", "Seattle, WA", "Chicago, IL", "Boston, MA",
-    "Los Angeles, CA", "Denver, CO", "Atlanta, GA", "Miami, FL", "Dallas, TX", "Houston, TX", "Phoenix, AZ",
-    "Philadelphia, PA", "Washington, DC", "San Diego, CA", "Portland, OR", "Minneapolis, MN", "Detroit, MI",
-    "Charlotte, NC", "Nashville, TN", "Salt Lake City, UT", "Raleigh, NC", "Columbus, OH", "Pittsburgh, PA",
-    "Remote", "Remote, US", "Hybrid - New York, NY", "London, UK", "Toronto, ON", "Berlin, Germany",
-    "São Paulo, Brazil", "Zürich, Switzerland", "Bengaluru, India",
+    "New York, NY",
+    "San Francisco, CA",
+    "Austin, TX",
+    "Seattle, WA",
+    "Chicago, IL",
+    "Boston, MA",
+    "Los Angeles, CA",
+    "Denver, CO",
+    "Atlanta, GA",
+    "Miami, FL",
+    "Dallas, TX",
+    "Houston, TX",
+    "Phoenix, AZ",
+    "Philadelphia, PA",
+    "Washington, DC",
+    "San Diego, CA",
+    "Portland, OR",
+    "Minneapolis, MN",
+    "Detroit, MI",
+    "Charlotte, NC",
+    "Nashville, TN",
+    "Salt Lake City, UT",
+    "Raleigh, NC",
+    "Columbus, OH",
+    "Pittsburgh, PA",
+    "Remote",
+    "Remote, US",
+    "Hybrid - New York, NY",
+    "London, UK",
+    "Toronto, ON",
+    "Berlin, Germany",
+    "São Paulo, Brazil",
+    "Zürich, Switzerland",
+    "Bengaluru, India",
 )
 
 
@@ -77,53 +217,122 @@ class _Family:
 
 
 _FAMILIES = (
-    _Family("Data Engineer", "Data Engineering", ("Chief Data Officer", "CDO"),
-            ("Data Flow", "Platform", "Streaming", "Analytics")),
-    _Family("Software Engineer", "Engineering", ("CTO", "Chief Technology Officer"),
-            ("Backend Systems", "Payments", "Mobile", "Search"), ("Software Engineer Trainee",)),
+    _Family(
+        "Data Engineer",
+        "Data Engineering",
+        ("Chief Data Officer", "CDO"),
+        ("Data Flow", "Platform", "Streaming", "Analytics"),
+    ),
+    _Family(
+        "Software Engineer",
+        "Engineering",
+        ("CTO", "Chief Technology Officer"),
+        ("Backend Systems", "Payments", "Mobile", "Search"),
+        ("Software Engineer Trainee",),
+    ),
     _Family("Software QA Engineer", "Quality Assurance", ("CTO",), ("Automation",)),
     _Family("Data Scientist", "Data Science", ("Chief Data Officer",), ("Machine Learning", "Pricing")),
-    _Family("Accountant", "Accounting", ("CFO", "Chief Financial Officer"), ("Payables", "Close"),
-            ("Accounting Intern", "Accounting Clerk"),
-            ("Accounts Receivable Bookkeeper", "Staff Accountant")),
+    _Family(
+        "Accountant",
+        "Accounting",
+        ("CFO", "Chief Financial Officer"),
+        ("Payables", "Close"),
+        ("Accounting Intern", "Accounting Clerk"),
+        ("Accounts Receivable Bookkeeper", "Staff Accountant"),
+    ),
     _Family("Tax Accountant", "Tax", ("CFO",), ("International Tax",)),
     _Family("Financial Analyst", "Finance", ("CFO", "Chief Financial Officer"), ("FP&A", "Treasury")),
-    _Family("Attorney", "Legal", ("Chief Legal Officer", "General Counsel"), ("Litigation", "Corporate"),
-            ("Paralegal", "Legal Assistant"), ("Legal Adviser",)),
-    _Family("Registered Nurse", "Nursing", ("Chief Nursing Officer",), ("ICU", "Pediatrics", "Night Shift"),
-            ("Nursing Assistant", "Student Nurse")),
+    _Family(
+        "Attorney",
+        "Legal",
+        ("Chief Legal Officer", "General Counsel"),
+        ("Litigation", "Corporate"),
+        ("Paralegal", "Legal Assistant"),
+        ("Legal Adviser",),
+    ),
+    _Family(
+        "Registered Nurse",
+        "Nursing",
+        ("Chief Nursing Officer",),
+        ("ICU", "Pediatrics", "Night Shift"),
+        ("Nursing Assistant", "Student Nurse"),
+    ),
     _Family("Electrical Engineer", "Electrical Engineering", ("CTO",), ("Power Systems",)),
     _Family("Mechanical Engineer", "Mechanical Engineering", ("COO",), ("HVAC",)),
     _Family("Network Engineer", "Network Engineering", ("CTO", "CIO"), ("Infrastructure",)),
     _Family("DevOps Engineer", "Infrastructure", ("CTO", "CIO"), ("Cloud", "SRE")),
-    _Family("Security Engineer", "Information Security", ("CISO", "Chief Information Security Officer"),
-            ("AppSec",)),
-    _Family("Sales Representative", "Sales", ("Chief Revenue Officer", "CRO"), ("Enterprise", "EMEA"),
-            ("Sales Intern",), ("Sales Development Representative",)),
+    _Family(
+        "Security Engineer",
+        "Information Security",
+        ("CISO", "Chief Information Security Officer"),
+        ("AppSec",),
+    ),
+    _Family(
+        "Sales Representative",
+        "Sales",
+        ("Chief Revenue Officer", "CRO"),
+        ("Enterprise", "EMEA"),
+        ("Sales Intern",),
+        ("Sales Development Representative",),
+    ),
     _Family("Account Executive", "Business Development", ("Chief Revenue Officer",), ("Mid-Market",)),
-    _Family("Marketing Specialist", "Marketing", ("CMO", "Chief Marketing Officer"), ("Growth", "Brand"),
-            ("Marketing Intern",), ("Marketing Coordinator",)),
-    _Family("HR Generalist", "Human Resources", ("Chief People Officer", "CHRO"), ("Benefits",),
-            ("HR Intern",), ("HR Assistant",)),
+    _Family(
+        "Marketing Specialist",
+        "Marketing",
+        ("CMO", "Chief Marketing Officer"),
+        ("Growth", "Brand"),
+        ("Marketing Intern",),
+        ("Marketing Coordinator",),
+    ),
+    _Family(
+        "HR Generalist",
+        "Human Resources",
+        ("Chief People Officer", "CHRO"),
+        ("Benefits",),
+        ("HR Intern",),
+        ("HR Assistant",),
+    ),
     _Family("Recruiter", "Talent Acquisition", ("Chief People Officer",), ("Technical",)),
     _Family("UX Designer", "Design", ("Chief Design Officer",), ("Product Design",)),
     _Family("Product Analyst", "Product", ("Chief Product Officer", "CPO"), ("Growth", "Core")),
-    _Family("Customer Support Specialist", "Customer Support", ("COO",), ("Tier 2",),
-            ("Customer Service Trainee",), ("Customer Service Representative", "Call Center Agent")),
+    _Family(
+        "Customer Support Specialist",
+        "Customer Support",
+        ("COO",),
+        ("Tier 2",),
+        ("Customer Service Trainee",),
+        ("Customer Service Representative", "Call Center Agent"),
+    ),
     _Family("Operations Analyst", "Operations", ("COO", "Chief Operating Officer"), ("Fulfillment",)),
     _Family("Supply Chain Analyst", "Supply Chain", ("COO",), ("Procurement",)),
-    _Family("Teacher", "Academics", ("Superintendent of Schools",), ("Mathematics", "Science"),
-            ("Student Teacher", "Teaching Assistant")),
-    _Family("Warehouse Associate", "Warehouse Operations", ("COO",), ("Inbound",),
-            ("Warehouse Trainee",), ("Forklift Operator",)),
+    _Family(
+        "Teacher",
+        "Academics",
+        ("Superintendent of Schools",),
+        ("Mathematics", "Science"),
+        ("Student Teacher", "Teaching Assistant"),
+    ),
+    _Family(
+        "Warehouse Associate",
+        "Warehouse Operations",
+        ("COO",),
+        ("Inbound",),
+        ("Warehouse Trainee",),
+        ("Forklift Operator",),
+    ),
 )
 
 _LEVEL_TEMPLATES = {
     1: ("{role} Intern", "{role} Trainee", "Graduate {role}", "Entry Level {role}", "Apprentice {role}"),
     2: ("Junior {role}", "{role}", "Jr. {role}", "{role} I"),
     3: ("Senior {role}", "Lead {role}", "Sr. {role}", "{role} II", "{role} III", "Staff {role}"),
-    4: ("{area} Manager", "Manager, {area}", "{role} Manager", "Senior Manager, {area}",
-        "Superintendent {role}"),
+    4: (
+        "{area} Manager",
+        "Manager, {area}",
+        "{role} Manager",
+        "Senior Manager, {area}",
+        "Superintendent {role}",
+    ),
     5: ("Head of {area}", "VP {area}", "VP of {area}", "Vice President, {area}", "Chief of {area}"),
     6: ("Director of {area}", "Managing Director, {area}", "Director of {area}, {team}", "Partner, {area}"),
     7: (),  # from _Family.chiefs and _EXECUTIVES
@@ -180,15 +389,17 @@ def posting_pairs() -> tuple[tuple[str, str, int], ...]:
     """The (company, title, seniority) pairs postings are drawn from, most popular first."""
     rng = random.Random(UNIVERSE_SEED + 1)
     company_names = companies()
-    company_weights = list(itertools.accumulate(
-        1.0 / (rank + 1) ** 0.8 for rank in range(len(company_names))
-    ))
+    company_weights = list(
+        itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(company_names)))
+    )
     titles = list(job_titles())
     rng.shuffle(titles)
     # Title popularity: Zipf over a shuffled order, scaled by how often each level is posted.
-    title_weights = list(itertools.accumulate(
-        _LEVEL_WEIGHTS[level] / (rank + 1) ** 0.6 for rank, (_, level) in enumerate(titles)
-    ))
+    title_weights = list(
+        itertools.accumulate(
+            _LEVEL_WEIGHTS[level] / (rank + 1) ** 0.6 for rank, (_, level) in enumerate(titles)
+        )
+    )
     pairs: dict[tuple[str, str], int] = {}
     while len(pairs) < PAIR_UNIVERSE_SIZE:
         company = rng.choices(company_names, cum_weights=company_weights)[0]
@@ -201,15 +412,18 @@ def posting_pairs() -> tuple[tuple[str, str, int], ...]:
 @lru_cache(maxsize=1)
 def _pair_cum_weights() -> tuple[float, ...]:
     # Zipf over pair rank: a few pairs are everywhere, most appear rarely.
-    return tuple(itertools.accumulate(
-        1.0 / (rank + 1) ** PAIR_ZIPF_EXPONENT for rank in range(len(posting_pairs()))
-    ))
+    return tuple(
+        itertools.accumulate(1.0 / (rank + 1) ** PAIR_ZIPF_EXPONENT for rank in range(len(posting_pairs())))
+    )
 
 
 def _domain(company: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", company).encode("ascii", "ignore").decode().lower()
-    words = [w for w in "".join(c if c.isalnum() else " " for c in ascii_name).split()
-             if w not in ("inc", "llc", "co")]
+    words = [
+        w
+        for w in "".join(c if c.isalnum() else " " for c in ascii_name).split()
+        if w not in ("inc", "llc", "co")
+    ]
     return ("".join(words) or "example") + ".com"
 
 
@@ -229,7 +443,7 @@ def _replace_one_space(text: str, replacement: str, rng: random.Random) -> str:
     if not spaces:
         return replacement + text
     i = rng.choice(spaces)
-    return text[:i] + replacement + text[i + 1:]
+    return text[:i] + replacement + text[i + 1 :]
 
 
 _VARIANTS = (
@@ -278,13 +492,15 @@ def _posting(rng: random.Random, timestamp: int) -> dict:
     }
     if rng.random() < EXTRA_FIELD_RATE:
         # Fields we do not know must pass through untouched.
-        extra = rng.choice((
-            ("salary", f"${rng.randrange(40, 250)},000 - ${rng.randrange(250, 400)},000"),
-            ("employment_type", rng.choice(("Full-time", "Part-time", "Contract"))),
-            ("remote", rng.random() < 0.5),
-            ("location", None),
-            ("tags", ["python", "sql"]),
-        ))
+        extra = rng.choice(
+            (
+                ("salary", f"${rng.randrange(40, 250)},000 - ${rng.randrange(250, 400)},000"),
+                ("employment_type", rng.choice(("Full-time", "Part-time", "Contract"))),
+                ("remote", rng.random() < 0.5),
+                ("location", None),
+                ("tags", ["python", "sql"]),
+            )
+        )
         posting[extra[0]] = extra[1]
     return posting
 
@@ -298,12 +514,14 @@ def _bad_line(kind: str, rng: random.Random, timestamp: int) -> bytes:
     posting = _posting(rng, timestamp)
     if kind == "invalid_json":
         line = _encode(posting).decode()
-        return rng.choice((
-            line.replace('"title"', "title", 1),  # unquoted key
-            line.replace('"', "'"),  # Python repr instead of JSON
-            line[:-1] + ",}",  # trailing comma
-            line.replace(", ", " ", 1),  # missing comma
-        )).encode("utf-8")
+        return rng.choice(
+            (
+                line.replace('"title"', "title", 1),  # unquoted key
+                line.replace('"', "'"),  # Python repr instead of JSON
+                line[:-1] + ",}",  # trailing comma
+                line.replace(", ", " ", 1),  # missing comma
+            )
+        ).encode("utf-8")
     if kind == "truncated_json":
         line = _encode(posting)
         return line[: rng.randrange(1, len(line) - 1)]
@@ -358,7 +576,7 @@ def day_timestamps(date: dt.date | str, n_files: int, seed: int) -> list[int]:
     day = _as_date(date)
     if not 0 <= n_files <= SECONDS_PER_DAY // 2:
         raise ValueError(f"n_files must be between 0 and {SECONDS_PER_DAY // 2}, got {n_files}")
-    start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+    start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     rng = random.Random(f"{seed}:{day.isoformat()}")
     spacing = SECONDS_PER_DAY / max(n_files, 1)
     offsets: list[int] = []
@@ -368,16 +586,25 @@ def day_timestamps(date: dt.date | str, n_files: int, seed: int) -> list[int]:
     return [start + offset for offset in offsets]
 
 
-def generate_day(date: dt.date | str, n_files: int, lines_per_file: int, seed: int,
-                 bad_line_rate: float = 0.01) -> list[tuple[str, bytes]]:
+def generate_day(
+    date: dt.date | str, n_files: int, lines_per_file: int, seed: int, bad_line_rate: float = 0.01
+) -> list[tuple[str, bytes]]:
     """(`<unix ts>.jsonl`, content) for `n_files` files whose timestamps fall inside the UTC `date`."""
-    return [(f"{timestamp}.jsonl", generate_file(timestamp, lines_per_file, seed, bad_line_rate))
-            for timestamp in day_timestamps(date, n_files, seed)]
+    return [
+        (f"{timestamp}.jsonl", generate_file(timestamp, lines_per_file, seed, bad_line_rate))
+        for timestamp in day_timestamps(date, n_files, seed)
+    ]
 
 
-def upload_sample_data(endpoint_url: str | None, raw_uri: str, dates: list[dt.date | str],
-                       files_per_date: int, lines_per_file: int, seed: int = 0,
-                       bad_line_rate: float = 0.01) -> list[str]:
+def upload_sample_data(
+    endpoint_url: str | None,
+    raw_uri: str,
+    dates: list[dt.date | str],
+    files_per_date: int,
+    lines_per_file: int,
+    seed: int = 0,
+    bad_line_rate: float = 0.01,
+) -> list[str]:
     """Generate files for each date and put them under `raw_uri` (bucket created if missing); returns URIs."""
     import boto3
 
@@ -397,24 +624,31 @@ def upload_sample_data(endpoint_url: str | None, raw_uri: str, dates: list[dt.da
 
 def main(argv: list[str] | None = None) -> None:
     """Generate sample files into a directory, or upload them to RAW_POSTINGS_URI with --upload."""
-    parser = argparse.ArgumentParser(prog="python -m enrichment_platform.devstack.sample_data",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--dates", nargs="+", required=True, type=dt.date.fromisoformat,
-                        help="UTC dates, YYYY-MM-DD")
+    parser = argparse.ArgumentParser(
+        prog="python -m enrichment_platform.devstack.sample_data", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--dates", nargs="+", required=True, type=dt.date.fromisoformat, help="UTC dates, YYYY-MM-DD"
+    )
     parser.add_argument("--files-per-date", type=int, default=3)
     parser.add_argument("--lines", type=int, default=500, help="lines per file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bad-line-rate", type=float, default=0.01)
-    parser.add_argument("--upload", action="store_true",
-                        help="put the files under RAW_POSTINGS_URI (endpoint from AWS_ENDPOINT_URL)")
-    parser.add_argument("--out-dir", type=Path, default=Path(".local/sample-data"),
-                        help="where files go without --upload")
+    parser.add_argument(
+        "--upload",
+        action="store_true",
+        help="put the files under RAW_POSTINGS_URI (endpoint from AWS_ENDPOINT_URL)",
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=Path(".local/sample-data"), help="where files go without --upload"
+    )
     args = parser.parse_args(argv)
 
     if args.upload:
         raw_uri = setting("RAW_POSTINGS_URI")
-        uris = upload_sample_data(None, raw_uri, args.dates, args.files_per_date, args.lines, args.seed,
-                                  args.bad_line_rate)
+        uris = upload_sample_data(
+            None, raw_uri, args.dates, args.files_per_date, args.lines, args.seed, args.bad_line_rate
+        )
         print(f"uploaded {len(uris)} files to {raw_uri}")
         return
     args.out_dir.mkdir(parents=True, exist_ok=True)

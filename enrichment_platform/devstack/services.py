@@ -96,8 +96,13 @@ class ManagedProcess:
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                log.warning("%s (pid %s) ignored signal %s for %.0fs; killing it",
-                            self.name, self.pid, self.stop_signal, timeout)
+                log.warning(
+                    "%s (pid %s) ignored signal %s for %.0fs; killing it",
+                    self.name,
+                    self.pid,
+                    self.stop_signal,
+                    timeout,
+                )
                 self._signal_group(signal.SIGKILL)
                 self.popen.wait()
         # Workers the leader forked may outlive it; they share its process group.
@@ -110,17 +115,32 @@ class ManagedProcess:
             pass
 
 
-def spawn(name: str, command: list[str], log_path: Path, *, env: dict[str, str] | None = None,
-          cwd: Path | None = None, run_as: pwd.struct_passwd | None = None,
-          stop_signal: int = signal.SIGTERM) -> ManagedProcess:
+def spawn(
+    name: str,
+    command: list[str],
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    run_as: pwd.struct_passwd | None = None,
+    stop_signal: int = signal.SIGTERM,
+) -> ManagedProcess:
     """Start `command` in a new session with stdout and stderr appended to `log_path`."""
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     user_args = _run_as_args(run_as)
     with open(log_path, "ab") as log_file:
         # A new session keeps a terminal's Ctrl-C away from the child and lets stop() end its group.
-        popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                 env=env, cwd=cwd, start_new_session=True, **user_args)
+        popen = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            **user_args,
+        )
     log.debug("started %s (pid %s): %s", name, popen.pid, " ".join(command))
     return ManagedProcess(name=name, popen=popen, log_path=log_path, stop_signal=stop_signal)
 
@@ -225,8 +245,14 @@ def reachable_redis(url: str, timeout: float = 0.5) -> bool:
         client.close()
 
 
-def start_redis(workdir: str | Path, timeout: float = 15.0, args: tuple[str, ...] = (),
-                server: str | None = None, scheme: str = "redis", port: int | None = None) -> RedisService:
+def start_redis(
+    workdir: str | Path,
+    timeout: float = 15.0,
+    args: tuple[str, ...] = (),
+    server: str | None = None,
+    scheme: str = "redis",
+    port: int | None = None,
+) -> RedisService:
     """Start a fresh redis-server on a free port (no RDB, no AOF) and wait until it answers PING.
 
     `args` are extra server options; with TLS options, pass `scheme="rediss"` and use `.port` for the TLS
@@ -239,8 +265,23 @@ def start_redis(workdir: str | Path, timeout: float = 15.0, args: tuple[str, ...
 
     def start(port: int) -> RedisService:
         ports = ["--port", "0", "--tls-port", str(port)] if tls else ["--port", str(port)]
-        command = [server, "--bind", LOCALHOST, *ports, "--save", "", "--appendonly", "no",
-                   "--dir", str(directory), "--logfile", "", "--daemonize", "no", *args]
+        command = [
+            server,
+            "--bind",
+            LOCALHOST,
+            *ports,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--logfile",
+            "",
+            "--daemonize",
+            "no",
+            *args,
+        ]
         process = spawn("redis-server", command, directory / f"redis-{port}.log")
         url = f"{scheme}://{LOCALHOST}:{port}/0"
         ready = (lambda: port_answers(port)) if tls else (lambda: reachable_redis(url))
@@ -291,9 +332,13 @@ def start_redis_cluster(workdir: str | Path, nodes: int = 3, timeout: float = 30
     try:
         for index in range(nodes):
             node_dir = directory / f"node-{index}"
-            started.append(start_redis(node_dir, port=cluster_node_port(),
-                                       args=("--cluster-enabled", "yes", "--cluster-config-file",
-                                             str(node_dir / "nodes.conf"))))
+            started.append(
+                start_redis(
+                    node_dir,
+                    port=cluster_node_port(),
+                    args=("--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf")),
+                )
+            )
         clients = [redis.Redis(host=LOCALHOST, port=node.port) for node in started]
         bounds = [round(i * 16384 / nodes) for i in range(nodes + 1)]
         for client, first, last in zip(clients, bounds, bounds[1:]):
@@ -303,7 +348,9 @@ def start_redis_cluster(workdir: str | Path, nodes: int = 3, timeout: float = 30
         deadline = time.monotonic() + timeout
         while any(client.cluster("info")["cluster_state"] != "ok" for client in clients):
             if time.monotonic() > deadline:
-                raise ServiceStartError(f"Redis Cluster on ports {[n.port for n in started]} not ok after {timeout}s")
+                raise ServiceStartError(
+                    f"Redis Cluster on ports {[n.port for n in started]} not ok after {timeout}s"
+                )
             time.sleep(0.1)
         for client in clients:
             client.close()
@@ -342,8 +389,13 @@ class PostgresService(_Service):
 
     def dagster_postgres_db(self) -> dict:
         """The `postgres_db` block of dagster.yaml storage for this database."""
-        return {"hostname": self.host, "port": self.port, "username": self.user,
-                "password": self.password, "db_name": self.db_name}
+        return {
+            "hostname": self.host,
+            "port": self.port,
+            "username": self.user,
+            "password": self.password,
+            "db_name": self.db_name,
+        }
 
     def _url(self, scheme: str) -> str:
         credentials = quote(self.user, safe="")
@@ -422,8 +474,12 @@ def _create_database(admin, server_url: str) -> PostgresService:
     admin.close()
     parts = urlsplit(server_url)
     service = PostgresService(
-        host=parts.hostname or LOCALHOST, port=parts.port or 5432, user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password or ""), db_name=db_name, mode="external",
+        host=parts.hostname or LOCALHOST,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        db_name=db_name,
+        mode="external",
     )
     service._on_stop.append(lambda: _drop_database(server_url, db_name))
     return service
@@ -455,8 +511,9 @@ def postgres_bin_dir() -> Path:
             return bin_dir
     pg_config = shutil.which("pg_config")
     if pg_config is not None:
-        bin_dir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
-                                      check=True).stdout.strip())
+        bin_dir = Path(
+            subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+        )
         if (bin_dir / "postgres").exists():
             return bin_dir
     raise ServiceStartError(
@@ -476,13 +533,17 @@ def unprivileged_user() -> pwd.struct_passwd:
         shell = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
         result = subprocess.run(
             [useradd, "--system", "--no-create-home", "--shell", shell, UNPRIVILEGED_USER],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         try:
             return pwd.getpwnam(UNPRIVILEGED_USER)
         except KeyError:
-            log.warning("useradd %s failed (%s); running PostgreSQL as nobody",
-                        UNPRIVILEGED_USER, result.stderr.strip())
+            log.warning(
+                "useradd %s failed (%s); running PostgreSQL as nobody",
+                UNPRIVILEGED_USER,
+                result.stderr.strip(),
+            )
     try:
         return pwd.getpwnam("nobody")
     except KeyError:
@@ -494,8 +555,9 @@ def unprivileged_user() -> pwd.struct_passwd:
 
 def _user_can_execute(binary: Path, user: pwd.struct_passwd, cwd: Path) -> bool:
     try:
-        result = subprocess.run([str(binary), "--version"], capture_output=True, cwd=cwd, timeout=30,
-                                **_run_as_args(user))
+        result = subprocess.run(
+            [str(binary), "--version"], capture_output=True, cwd=cwd, timeout=30, **_run_as_args(user)
+        )
     except PermissionError:
         return False
     return result.returncode == 0
@@ -531,9 +593,23 @@ def _spawn_postgres(workdir: Path, timeout: float) -> PostgresService:
     pgdata = root / "data"
     try:
         initdb = subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-             "--no-locale", "--no-sync"],
-            capture_output=True, text=True, cwd=root, env=env, timeout=timeout, **_run_as_args(run_as),
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            timeout=timeout,
+            **_run_as_args(run_as),
         )
         (workdir / "initdb.log").write_text(initdb.stdout + initdb.stderr)
         if initdb.returncode != 0:
@@ -543,15 +619,37 @@ def _spawn_postgres(workdir: Path, timeout: float) -> PostgresService:
             )
 
         def start(port: int) -> PostgresService:
-            command = [str(bin_dir / "postgres"), "-D", str(pgdata), "-h", LOCALHOST, "-p", str(port),
-                       # TCP only: a socket path under a deep work directory can exceed the 107-byte limit.
-                       "-c", "unix_socket_directories=",
-                       # A throwaway server: durability costs time and buys nothing here.
-                       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                       "-c", "max_connections=200"]
+            command = [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(pgdata),
+                "-h",
+                LOCALHOST,
+                "-p",
+                str(port),
+                # TCP only: a socket path under a deep work directory can exceed the 107-byte limit.
+                "-c",
+                "unix_socket_directories=",
+                # A throwaway server: durability costs time and buys nothing here.
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ]
             # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for Dagster's open sessions.
-            process = spawn("postgres", command, workdir / f"postgres-{port}.log", env=env, cwd=root,
-                            run_as=run_as, stop_signal=signal.SIGINT)
+            process = spawn(
+                "postgres",
+                command,
+                workdir / f"postgres-{port}.log",
+                env=env,
+                cwd=root,
+                run_as=run_as,
+                stop_signal=signal.SIGINT,
+            )
             server_url = f"postgresql://postgres@{LOCALHOST}:{port}/postgres"
             admin_holder = []
 
@@ -568,8 +666,15 @@ def _spawn_postgres(workdir: Path, timeout: float) -> PostgresService:
                     cursor.execute("CREATE DATABASE enrichment")
             finally:
                 admin.close()
-            service = PostgresService(host=LOCALHOST, port=port, user="postgres", password="",
-                                      db_name="enrichment", mode="spawned", process=process)
+            service = PostgresService(
+                host=LOCALHOST,
+                port=port,
+                user="postgres",
+                password="",
+                db_name="enrichment",
+                mode="spawned",
+                process=process,
+            )
             service._on_stop.append(process.stop)
             return service
 
@@ -619,8 +724,12 @@ def start_s3(workdir: str | Path | None = None) -> S3Service:
 
 def local_aws_env(endpoint_url: str) -> dict[str, str]:
     """Environment that points boto3 at a local S3 API endpoint with dummy credentials."""
-    return {"AWS_ENDPOINT_URL": endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
 
 
 def ensure_bucket(endpoint_url: str | None, bucket: str) -> None:
@@ -672,8 +781,9 @@ def _http_answers(url: str) -> bool:
         return False
 
 
-def start_moto_server_process(port: int, workdir: str | Path | None = None, timeout: float = 30.0,
-                              all_services: bool = False) -> MotoProcessService:
+def start_moto_server_process(
+    port: int, workdir: str | Path | None = None, timeout: float = 30.0, all_services: bool = False
+) -> MotoProcessService:
     """Run a local S3 API endpoint on 127.0.0.1:`port` in a process of its own, logging to `workdir`, and wait
     until it answers: moto's S3 backend served with keep-alive (devstack/s3_endpoint.py), or with
     `all_services` the `moto_server` command (every AWS service moto has, one connection per request)."""
@@ -683,19 +793,35 @@ def start_moto_server_process(port: int, workdir: str | Path | None = None, time
         command = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
         command += ["-H", LOCALHOST, "-p", str(port)]
     else:
-        command = [sys.executable, "-m", "enrichment_platform.devstack.s3_endpoint",
-                   "--host", LOCALHOST, "--port", str(port)]
-    process = spawn("moto_server", command, directory / "moto_server.log",
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        command = [
+            sys.executable,
+            "-m",
+            "enrichment_platform.devstack.s3_endpoint",
+            "--host",
+            LOCALHOST,
+            "--port",
+            str(port),
+        ]
+    process = spawn(
+        "moto_server", command, directory / "moto_server.log", env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     endpoint_url = f"http://{LOCALHOST}:{port}"
     try:
-        _wait_until(process, lambda: _http_answers(endpoint_url + "/moto-api/"), timeout,
-                    f"could not start moto_server on port {port}")
+        _wait_until(
+            process,
+            lambda: _http_answers(endpoint_url + "/moto-api/"),
+            timeout,
+            f"could not start moto_server on port {port}",
+        )
     except BaseException:
         process.stop()
         raise
-    return MotoProcessService(endpoint_url=endpoint_url, port=port, process=process,
-                              _workdir_to_remove=directory if temporary else None)
+    return MotoProcessService(
+        endpoint_url=endpoint_url,
+        port=port,
+        process=process,
+        _workdir_to_remove=directory if temporary else None,
+    )
 
 
 # --- gRPC model server ----------------------------------------------------------------------------
@@ -708,8 +834,9 @@ def grpc_health_status(target: str, timeout: float = 1.0) -> str | None:
 
     with grpc.insecure_channel(target) as channel:
         try:
-            response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
-                                                                  timeout=timeout)
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout
+            )
         except grpc.RpcError:
             return None
     return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
@@ -733,35 +860,67 @@ class GrpcService(_Service):
 ModelService = GrpcService
 
 
-def start_grpc_service(command_for_port, *, name: str, port: int | None = None,
-                       workdir: str | Path | None = None, timeout: float = 60.0) -> GrpcService:
+def start_grpc_service(
+    command_for_port,
+    *,
+    name: str,
+    port: int | None = None,
+    workdir: str | Path | None = None,
+    timeout: float = 60.0,
+) -> GrpcService:
     """Run `command_for_port(port)` and wait until its grpc.health.v1 check reports SERVING."""
     directory, temporary = _workdir(workdir, name)
 
     def start(chosen_port: int) -> GrpcService:
         target = f"{LOCALHOST}:{chosen_port}"
-        process = spawn(name, command_for_port(chosen_port), directory / f"{name}-{chosen_port}.log",
-                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = spawn(
+            name,
+            command_for_port(chosen_port),
+            directory / f"{name}-{chosen_port}.log",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
-            _wait_until(process, lambda: grpc_health_status(target, timeout=0.5) == "SERVING", timeout,
-                        f"could not start {name} on {target}")
+            _wait_until(
+                process,
+                lambda: grpc_health_status(target, timeout=0.5) == "SERVING",
+                timeout,
+                f"could not start {name} on {target}",
+            )
         except BaseException:
             process.stop()
             raise
-        return GrpcService(target=target, port=chosen_port, process=process,
-                           _workdir_to_remove=directory if temporary else None)
+        return GrpcService(
+            target=target,
+            port=chosen_port,
+            process=process,
+            _workdir_to_remove=directory if temporary else None,
+        )
 
     # On failure a temporary log directory is kept: the error message points into it.
     return _with_port_retry(start, port)
 
 
-def start_model_server(port: int | None = None, capacity: int = 0, workdir: str | Path | None = None,
-                       timeout: float = 60.0, request_log: Path | None = None) -> ModelService:
+def start_model_server(
+    port: int | None = None,
+    capacity: int = 0,
+    workdir: str | Path | None = None,
+    timeout: float = 60.0,
+    request_log: Path | None = None,
+) -> ModelService:
     """Run `python -m enrichment_platform.seniority serve` and wait until its health check says SERVING."""
 
     def command(chosen_port: int) -> list[str]:
         extra = ["--request-log", str(request_log)] if request_log else []
-        return [sys.executable, "-m", "enrichment_platform.seniority", "serve",
-                "--port", str(chosen_port), "--capacity", str(capacity), *extra]
+        return [
+            sys.executable,
+            "-m",
+            "enrichment_platform.seniority",
+            "serve",
+            "--port",
+            str(chosen_port),
+            "--capacity",
+            str(capacity),
+            *extra,
+        ]
 
     return start_grpc_service(command, name="seniority-model", port=port, workdir=workdir, timeout=timeout)

@@ -33,42 +33,78 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_parser = commands.add_parser("serve", help="serve SeniorityModel.InferSeniority over gRPC")
-    serve_parser.add_argument("--host", default=DEFAULT_HOST,
-                              help=f"address to bind (default {DEFAULT_HOST})")
-    serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                              help=f"port to bind, 0 picks a free one (default {DEFAULT_PORT})")
-    serve_parser.add_argument("--capacity", type=float, default=DEFAULT_CAPACITY,
-                              help="pairs per second the emulated endpoint processes, 0 = unlimited "
-                                   f"(default {DEFAULT_CAPACITY:g})")
-    serve_parser.add_argument("--model", type=Path, default=None,
-                              help="model artifact (default $SENIORITY_MODEL_PATH or "
-                                   "resources/model/seniority_model.joblib)")
-    serve_parser.add_argument("--grace", type=float, default=DEFAULT_GRACE_SECONDS,
-                              help="seconds in-flight calls may take to finish on shutdown")
-    serve_parser.add_argument("--request-log", type=Path, default=None,
-                              help="append one line per call: arrival unix time and pairs (load analysis)")
-    serve_parser.add_argument("--tls-cert", type=Path, default=None, help="PEM server certificate (enables TLS)")
+    serve_parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    serve_parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to bind, 0 picks a free one (default {DEFAULT_PORT})",
+    )
+    serve_parser.add_argument(
+        "--capacity",
+        type=float,
+        default=DEFAULT_CAPACITY,
+        help="pairs per second the emulated endpoint processes, 0 = unlimited "
+        f"(default {DEFAULT_CAPACITY:g})",
+    )
+    serve_parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model artifact (default $SENIORITY_MODEL_PATH or resources/model/seniority_model.joblib)",
+    )
+    serve_parser.add_argument(
+        "--grace",
+        type=float,
+        default=DEFAULT_GRACE_SECONDS,
+        help="seconds in-flight calls may take to finish on shutdown",
+    )
+    serve_parser.add_argument(
+        "--request-log",
+        type=Path,
+        default=None,
+        help="append one line per call: arrival unix time and pairs (load analysis)",
+    )
+    serve_parser.add_argument(
+        "--tls-cert", type=Path, default=None, help="PEM server certificate (enables TLS)"
+    )
     serve_parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert")
-    serve_parser.add_argument("--tls-client-ca", type=Path, default=None,
-                              help="PEM CA that client certificates must be signed by (mutual TLS)")
-    serve_parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
-                              help="threads serving calls (calls beyond them queue, they are not rejected)")
+    serve_parser.add_argument(
+        "--tls-client-ca",
+        type=Path,
+        default=None,
+        help="PEM CA that client certificates must be signed by (mutual TLS)",
+    )
+    serve_parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=DEFAULT_MAX_WORKERS,
+        help="threads serving calls (calls beyond them queue, they are not rejected)",
+    )
 
-    train_parser = commands.add_parser("train",
-                                       help="train the model and write the artifact and metrics.json")
+    train_parser = commands.add_parser(
+        "train", help="train the model and write the artifact and metrics.json"
+    )
     train_parser.add_argument("--data", type=Path, default=DEFAULT_TRAINING_DATA_PATH, help="training CSV")
-    train_parser.add_argument("--out", type=Path, default=None,
-                              help="artifact path (default $SENIORITY_MODEL_PATH or "
-                                   "resources/model/seniority_model.joblib)")
+    train_parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="artifact path (default $SENIORITY_MODEL_PATH or resources/model/seniority_model.joblib)",
+    )
 
-    data_parser = commands.add_parser("build-training-data",
-                                      help="regenerate the labeled training titles CSV")
+    data_parser = commands.add_parser(
+        "build-training-data", help="regenerate the labeled training titles CSV"
+    )
     data_parser.add_argument("--out", type=Path, default=DEFAULT_TRAINING_DATA_PATH, help="CSV to write")
     data_parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
 
     version_parser = commands.add_parser("version", help="print the version of a model artifact")
-    version_parser.add_argument("--model", type=Path, default=None,
-                                help="model artifact (default as for serve)")
+    version_parser.add_argument(
+        "--model", type=Path, default=None, help="model artifact (default as for serve)"
+    )
     return parser
 
 
@@ -78,8 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            serve(args.model, args.host, args.port, args.capacity, args.grace, args.max_workers, args.request_log,
-                  args.tls_cert, args.tls_key, args.tls_client_ca)
+            serve(
+                args.model,
+                args.host,
+                args.port,
+                args.capacity,
+                args.grace,
+                args.max_workers,
+                args.request_log,
+                args.tls_cert,
+                args.tls_key,
+                args.tls_client_ca,
+            )
         elif args.command == "train":
             # Imported here so `serve` does not pay for the training-only imports.
             from enrichment_platform.seniority.train import format_report, train_and_save

@@ -43,9 +43,19 @@ HYPERPARAMS: dict[str, Any] = {
 
 # Abbreviations postings use for seniority words, expanded so "Sr." and "Senior" share features.
 _ABBREVIATIONS = {
-    "sr": "senior", "snr": "senior", "jr": "junior", "jnr": "junior", "mgr": "manager", "asst": "assistant",
-    "assoc": "associate", "dir": "director", "vp": "vice president", "svp": "senior vice president",
-    "evp": "executive vice president", "avp": "assistant vice president", "exec": "executive",
+    "sr": "senior",
+    "snr": "senior",
+    "jr": "junior",
+    "jnr": "junior",
+    "mgr": "manager",
+    "asst": "assistant",
+    "assoc": "associate",
+    "dir": "director",
+    "vp": "vice president",
+    "svp": "senior vice president",
+    "evp": "executive vice president",
+    "avp": "assistant vice president",
+    "exec": "executive",
 }
 _ABBREVIATION_RE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _DOTTED_VP_RE = re.compile(r"\bv\.\s?p\b\.?")
@@ -125,8 +135,14 @@ class HashedNgramCounts(BaseEstimator, TransformerMixin):
         counts.sum_duplicates()
         return counts
 
-    def _ngram_hashes(self, codes: np.ndarray, prefix: np.ndarray, inverse_powers: np.ndarray,
-                      doc_of_code: np.ndarray, doc_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _ngram_hashes(
+        self,
+        codes: np.ndarray,
+        prefix: np.ndarray,
+        inverse_powers: np.ndarray,
+        doc_of_code: np.ndarray,
+        doc_ends: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Row (text index) and position-independent hash of every n-gram in the batch."""
         rows, hashes = [], []
         if self.kind == "char":
@@ -150,29 +166,40 @@ class HashedNgramCounts(BaseEstimator, TransformerMixin):
                 rows.append(token_docs)
             if 2 in self.sizes:
                 same_doc = token_docs[1:] == token_docs[:-1]
-                hashes.append(token_hashes[:-1][same_doc] * _FIBONACCI_MIX + token_hashes[1:][same_doc]
-                              + _BIGRAM_SALT)
+                hashes.append(
+                    token_hashes[:-1][same_doc] * _FIBONACCI_MIX + token_hashes[1:][same_doc] + _BIGRAM_SALT
+                )
                 rows.append(token_docs[:-1][same_doc])
         return np.concatenate(rows), np.concatenate(hashes)
 
 
 def build_pipeline(params: dict[str, Any] = HYPERPARAMS) -> Pipeline:
     """The untrained scikit-learn pipeline: normalize, word and character n-gram TF-IDF, linear SVM."""
-    features = FeatureUnion([
-        ("words", make_pipeline(
-            HashedNgramCounts("word", tuple(params["word_ngram_sizes"]), params["hash_bits"]),
-            TfidfTransformer(sublinear_tf=params["sublinear_tf"]),
-        )),
-        ("chars", make_pipeline(
-            HashedNgramCounts("char", tuple(params["char_ngram_sizes"]), params["hash_bits"]),
-            TfidfTransformer(sublinear_tf=params["sublinear_tf"]),
-        )),
-    ])
-    return Pipeline([
-        ("normalize", FunctionTransformer(normalize_titles)),
-        ("features", features),
-        ("classifier", LinearSVC(C=params["C"], random_state=0)),
-    ])
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                make_pipeline(
+                    HashedNgramCounts("word", tuple(params["word_ngram_sizes"]), params["hash_bits"]),
+                    TfidfTransformer(sublinear_tf=params["sublinear_tf"]),
+                ),
+            ),
+            (
+                "chars",
+                make_pipeline(
+                    HashedNgramCounts("char", tuple(params["char_ngram_sizes"]), params["hash_bits"]),
+                    TfidfTransformer(sublinear_tf=params["sublinear_tf"]),
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("normalize", FunctionTransformer(normalize_titles)),
+            ("features", features),
+            ("classifier", LinearSVC(C=params["C"], random_state=0)),
+        ]
+    )
 
 
 def model_version(training_data: bytes, params: dict[str, Any] = HYPERPARAMS) -> str:
@@ -197,8 +224,14 @@ class SeniorityClassifier:
         self.params = dict(params or HYPERPARAMS)
 
     @classmethod
-    def train(cls, titles: list[str], levels: list[int] | np.ndarray, *, training_data: bytes,
-              params: dict[str, Any] = HYPERPARAMS) -> SeniorityClassifier:
+    def train(
+        cls,
+        titles: list[str],
+        levels: list[int] | np.ndarray,
+        *,
+        training_data: bytes,
+        params: dict[str, Any] = HYPERPARAMS,
+    ) -> SeniorityClassifier:
         """Fit a new pipeline on titles and levels; training_data (the CSV bytes) names the version."""
         pipeline = build_pipeline(params)
         pipeline.fit(titles, np.asarray(levels))
@@ -231,8 +264,12 @@ class SeniorityClassifier:
         """Write the artifact (pipeline, version, hyper-parameters) to path with joblib."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        artifact = {"format": ARTIFACT_FORMAT, "version": self.version, "params": self.params,
-                    "pipeline": self.pipeline}
+        artifact = {
+            "format": ARTIFACT_FORMAT,
+            "version": self.version,
+            "params": self.params,
+            "pipeline": self.pipeline,
+        }
         joblib.dump(artifact, path, compress=3)
 
     @classmethod

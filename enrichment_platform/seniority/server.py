@@ -95,13 +95,16 @@ class RequestLog:
 class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
     """InferSeniority as the SPEC defines it, backed by a SeniorityClassifier."""
 
-    def __init__(self, model: SeniorityClassifier, capacity: CapacityQueue, request_log: RequestLog | None = None):
+    def __init__(
+        self, model: SeniorityClassifier, capacity: CapacityQueue, request_log: RequestLog | None = None
+    ):
         self._model = model
         self._capacity = capacity
         self._request_log = request_log or RequestLog(None)
 
-    def InferSeniority(self, request: seniority_pb2.SeniorityRequestBatch,
-                       context: grpc.ServicerContext) -> seniority_pb2.SeniorityResponseBatch:
+    def InferSeniority(
+        self, request: seniority_pb2.SeniorityRequestBatch, context: grpc.ServicerContext
+    ) -> seniority_pb2.SeniorityResponseBatch:
         """One seniority per request, uuids echoed in request order, paced by the emulated capacity."""
         context.send_initial_metadata(((VERSION_METADATA_KEY, self._model.version),))
         pairs = request.batch
@@ -176,8 +179,9 @@ def start_server(
     )
     try:
         address = _address(host, port)
-        bound_port = (server.add_secure_port(address, credentials) if credentials
-                      else server.add_insecure_port(address))
+        bound_port = (
+            server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
+        )
     except RuntimeError as error:
         raise OSError(cannot_bind) from error
     if bound_port == 0:
@@ -188,8 +192,9 @@ def start_server(
     return RunningServer(server, health_servicer, capacity_queue, model.version, host, bound_port)
 
 
-def tls_credentials(cert: Path | None, key: Path | None, client_ca: Path | None = None
-                    ) -> grpc.ServerCredentials | None:
+def tls_credentials(
+    cert: Path | None, key: Path | None, client_ca: Path | None = None
+) -> grpc.ServerCredentials | None:
     """TLS for the server from PEM files (None: plaintext); with `client_ca`, clients must present a
     certificate signed by it (mutual TLS)."""
     if cert is None and key is None:
@@ -222,11 +227,20 @@ def serve(
 ) -> None:
     """Load the model, serve it until SIGTERM or SIGINT, then shut down gracefully."""
     model = SeniorityClassifier.load(model_path)
-    running = start_server(model, host, port, capacity, max_workers, request_log,
-                           tls_credentials(tls_cert, tls_key, tls_client_ca))
+    running = start_server(
+        model,
+        host,
+        port,
+        capacity,
+        max_workers,
+        request_log,
+        tls_credentials(tls_cert, tls_key, tls_client_ca),
+    )
     logger.info(
-        "seniority model %s serving on %s (capacity %s)", model.version, running.target,
-        describe_capacity(capacity)
+        "seniority model %s serving on %s (capacity %s)",
+        model.version,
+        running.target,
+        describe_capacity(capacity),
     )
     stop_requested = threading.Event()
 

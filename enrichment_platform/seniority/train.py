@@ -45,7 +45,9 @@ def split_training_data(rows: list[LabeledTitle], params: dict[str, Any] = HYPER
     pinned = [row for row in rows if title_key(row.title) in spec_keys]
     rest = [row for row in rows if title_key(row.title) not in spec_keys]
     train_rows, test_rows = train_test_split(
-        rest, test_size=params["test_size"], random_state=params["split_seed"],
+        rest,
+        test_size=params["test_size"],
+        random_state=params["split_seed"],
         stratify=[row.seniority for row in rest],
     )
     train_rows = pinned + train_rows

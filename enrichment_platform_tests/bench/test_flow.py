@@ -11,9 +11,16 @@ def a_pass(name: str, lines: int, wall: float, run_cpu: float, aug: dict | None 
     metadata["seniority_augmented_postings"] = {**STAGES, **(aug or {})}
     metadata["redis_used_memory_growth"] = 16_000
     return PassResult(
-        name=name, partition="2024-07-17", files=10, lines=lines, wall_seconds=wall,
-        step_seconds={asset: wall / 4 for asset in ASSETS}, metadata=metadata,
-        usage={"run": {"cpu_seconds": run_cpu, "peak_rss_mb": 200.0, "rss_samples_mb": [190.0, 200.0, 195.0]}},
+        name=name,
+        partition="2024-07-17",
+        files=10,
+        lines=lines,
+        wall_seconds=wall,
+        step_seconds={asset: wall / 4 for asset in ASSETS},
+        metadata=metadata,
+        usage={
+            "run": {"cpu_seconds": run_cpu, "peak_rss_mb": 200.0, "rss_samples_mb": [190.0, 200.0, 195.0]}
+        },
         machine_busy_share=0.9,
     )
 

@@ -35,19 +35,40 @@ def successful_sensor_runs(home: Path, ui_port: int) -> set[str]:
 def test_demo_materializes_three_dates_from_the_sensor_and_stops_on_ctrl_c(tmp_path, clean_redis):
     ui_port = free_port()
     command = [
-        sys.executable, "-m", "enrichment_platform.devstack.demo", "--port", str(ui_port),
-        "--workdir", str(tmp_path), "--files-per-date", "2", "--lines-per-file", "300", "--drop-every", "0",
+        sys.executable,
+        "-m",
+        "enrichment_platform.devstack.demo",
+        "--port",
+        str(ui_port),
+        "--workdir",
+        str(tmp_path),
+        "--files-per-date",
+        "2",
+        "--lines-per-file",
+        "300",
+        "--drop-every",
+        "0",
     ]
     env = {**os.environ, "REDIS_URL": clean_redis}
-    for name in ("AWS_ENDPOINT_URL", "RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI", "QUARANTINE_URI", "STAGING_URI"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "RAW_POSTINGS_URI",
+        "AUGMENTED_POSTINGS_URI",
+        "QUARANTINE_URI",
+        "STAGING_URI",
+    ):
         env.pop(name, None)
     log = tmp_path / "demo.log"
     with log.open("wb") as output:
-        demo = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        demo = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 240
-        while len(successful_sensor_runs(tmp_path / "dagster_home", ui_port)) < 3 and time.monotonic() < deadline:
+        while (
+            len(successful_sensor_runs(tmp_path / "dagster_home", ui_port)) < 3
+            and time.monotonic() < deadline
+        ):
             assert demo.poll() is None, log.read_text()[-4000:]
             time.sleep(2)
         assert len(successful_sensor_runs(tmp_path / "dagster_home", ui_port)) == 3, log.read_text()[-4000:]

@@ -85,13 +85,13 @@ def test_day_file_names_are_increasing_timestamps_inside_the_utc_date(day_files)
     assert all(re.fullmatch(r"\d+\.jsonl", name) for name in names)
     timestamps = [int(name.removesuffix(".jsonl")) for name in names]
     assert timestamps == sorted(set(timestamps))
-    dates = {dt.datetime.fromtimestamp(ts, dt.timezone.utc).date() for ts in timestamps}
+    dates = {dt.datetime.fromtimestamp(ts, dt.UTC).date() for ts in timestamps}
     assert dates == {dt.date(2024, 7, 17)}
 
 
 def test_a_full_day_of_files_stays_inside_the_date():
     timestamps = sample_data.day_timestamps("2024-07-17", 1440, seed=3)
-    start = int(dt.datetime(2024, 7, 17, tzinfo=dt.timezone.utc).timestamp())
+    start = int(dt.datetime(2024, 7, 17, tzinfo=dt.UTC).timestamp())
     assert len(set(timestamps)) == 1440
     assert start <= min(timestamps) and max(timestamps) < start + 86_400
 
@@ -112,8 +112,16 @@ def test_valid_lines_look_like_the_spec_example(day_files):
 
 def test_every_bad_line_kind_and_blank_lines_appear(day_files):
     kinds = Counter(_classify(line) for _, data in day_files for line in _lines(data))
-    for kind in ("invalid_utf8", "invalid_json", "json_array", "missing_title", "title_not_string",
-                 "empty_title", "company_not_string", "blank"):
+    for kind in (
+        "invalid_utf8",
+        "invalid_json",
+        "json_array",
+        "missing_title",
+        "title_not_string",
+        "empty_title",
+        "company_not_string",
+        "blank",
+    ):
         assert kinds[kind] > 0, f"no {kind} line in {dict(kinds)}"
     lines = sum(kinds.values())
     bad = lines - kinds["valid"] - kinds["blank"]
@@ -174,17 +182,32 @@ def test_titles_span_all_seven_seniority_levels():
 
 
 def test_cli_writes_files_for_each_date(tmp_path):
-    sample_data.main(["--dates", "2024-07-15", "2024-07-16", "--files-per-date", "2", "--lines", "50",
-                      "--out-dir", str(tmp_path)])
+    sample_data.main(
+        [
+            "--dates",
+            "2024-07-15",
+            "2024-07-16",
+            "--files-per-date",
+            "2",
+            "--lines",
+            "50",
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
     names = sorted(path.name for path in tmp_path.iterdir())
-    assert names == sorted(name for date in ("2024-07-15", "2024-07-16")
-                           for name, _ in sample_data.generate_day(date, 2, 50, seed=0))
+    assert names == sorted(
+        name
+        for date in ("2024-07-15", "2024-07-16")
+        for name, _ in sample_data.generate_day(date, 2, 50, seed=0)
+    )
 
 
 @pytest.mark.integration
 def test_upload_puts_files_under_the_raw_prefix(s3_buckets):
-    uris = sample_data.upload_sample_data(None, s3_buckets.raw_uri, ["2024-07-17"], files_per_date=2,
-                                          lines_per_file=30)
+    uris = sample_data.upload_sample_data(
+        None, s3_buckets.raw_uri, ["2024-07-17"], files_per_date=2, lines_per_file=30
+    )
     assert len(uris) == 2
     client = boto3.client("s3")
     for uri, (name, content) in zip(uris, sample_data.generate_day("2024-07-17", 2, 30, seed=0)):

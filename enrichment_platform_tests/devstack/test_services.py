@@ -119,8 +119,9 @@ def test_spawned_postgres_copies_binaries_its_user_cannot_reach(tmp_path, monkey
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     original = services.postgres_bin_dir().parent.parent
-    shutil.copytree(original, private / original.name,
-                    ignore=shutil.ignore_patterns("include", "__pycache__"))
+    shutil.copytree(
+        original, private / original.name, ignore=shutil.ignore_patterns("include", "__pycache__")
+    )
     libs = original.parent / f"{original.name}.libs"
     if libs.is_dir():
         shutil.copytree(libs, private / libs.name)
@@ -132,8 +133,13 @@ def test_spawned_postgres_copies_binaries_its_user_cannot_reach(tmp_path, monkey
 
 
 def _put_and_get(endpoint_url: str, bucket: str) -> bytes:
-    client = boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id="testing",
-                          aws_secret_access_key="testing", region_name="us-east-1")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
     client.put_object(Bucket=bucket, Key="job-postings-raw/1721183934.jsonl", Body=b'{"title": "CEO"}\n')
     return client.get_object(Bucket=bucket, Key="job-postings-raw/1721183934.jsonl")["Body"].read()
 

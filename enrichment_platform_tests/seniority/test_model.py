@@ -66,8 +66,9 @@ def test_spec_scale_examples_are_predicted_correctly(model):
     titles = [title for title, _, _ in SPEC_EXAMPLES]
     expected = np.array([level for _, level, _ in SPEC_EXAMPLES])
     predicted = model.predict([""] * len(titles), titles)
-    wrong = [(title, int(level)) for title, level, ok in zip(titles, predicted,
-                                                             predicted == expected) if not ok]
+    wrong = [
+        (title, int(level)) for title, level, ok in zip(titles, predicted, predicted == expected) if not ok
+    ]
     assert len(wrong) <= 2, wrong
 
 
@@ -174,7 +175,7 @@ def test_prediction_is_fast(model, rows):
     model.predict(companies, titles[:1000])
     started = time.perf_counter()
     for start in range(0, len(titles), 1000):
-        model.predict(companies, titles[start:start + 1000])
+        model.predict(companies, titles[start : start + 1000])
     pairs_per_second = len(titles) / (time.perf_counter() - started)
     # Measured ~60,000/s on one core; the floor only catches a return to per-n-gram Python loops.
     assert pairs_per_second > 15_000

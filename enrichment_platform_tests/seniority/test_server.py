@@ -60,14 +60,17 @@ def stub(unlimited_server, channel_to):
 
 def batch_of(pairs):
     return seniority_pb2.SeniorityRequestBatch(
-        batch=[seniority_pb2.SeniorityRequest(uuid=uuid, company=company, title=title) for uuid, company,
-               title in pairs]
+        batch=[
+            seniority_pb2.SeniorityRequest(uuid=uuid, company=company, title=title)
+            for uuid, company, title in pairs
+        ]
     )
 
 
 def numbered_batch(size, first_uuid=0):
-    return batch_of((first_uuid + index, "Acme Corp",
-                     f"Senior Data Engineer {index}") for index in range(size))
+    return batch_of(
+        (first_uuid + index, "Acme Corp", f"Senior Data Engineer {index}") for index in range(size)
+    )
 
 
 def test_uuids_are_echoed_in_request_order(stub):
@@ -77,8 +80,14 @@ def test_uuids_are_echoed_in_request_order(stub):
 
 
 def test_seniority_levels_follow_the_model(stub):
-    titles = ["Accounting Intern", "Senior Tax Accountant", "Account Manager", "Head of Legal",
-              "Managing Director, Treasury", "CEO"]
+    titles = [
+        "Accounting Intern",
+        "Senior Tax Accountant",
+        "Account Manager",
+        "Head of Legal",
+        "Managing Director, Treasury",
+        "CEO",
+    ]
     response = stub.InferSeniority(batch_of((index, "Acme", title) for index, title in enumerate(titles)))
     assert [item.seniority for item in response.batch] == [1, 3, 4, 5, 6, 7]
 
@@ -104,7 +113,9 @@ def test_empty_batch_gets_empty_response(stub):
 def test_empty_title_and_company_strings(stub):
     response = stub.InferSeniority(batch_of([(1, "", "Senior Accountant"), (2, "Acme", ""), (3, "", "")]))
     assert [(item.uuid, item.seniority) for item in response.batch] == [
-        (1, 3), (2, EMPTY_TITLE_SENIORITY), (3, EMPTY_TITLE_SENIORITY)
+        (1, 3),
+        (2, EMPTY_TITLE_SENIORITY),
+        (3, EMPTY_TITLE_SENIORITY),
     ]
 
 
@@ -203,7 +214,10 @@ def _read_lines(stream, lines):
 def test_cli_serve_logs_the_port_and_stops_on_sigterm():
     process = subprocess.Popen(
         [sys.executable, "-m", "enrichment_platform.seniority", "serve", "--port", "0", "--capacity", "0"],
-        cwd=REPO_ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        cwd=REPO_ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     lines = queue.Queue()
     threading.Thread(target=_read_lines, args=(process.stderr, lines), daemon=True).start()

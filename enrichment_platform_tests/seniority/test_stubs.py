@@ -72,7 +72,10 @@ def test_proto_matches_the_spec_contract(tmp_path):
     [service] = compiled.service
     [method] = service.method
     assert (service.name, method.name, method.input_type, method.output_type) == (
-        "SeniorityModel", "InferSeniority", ".SeniorityRequestBatch", ".SeniorityResponseBatch"
+        "SeniorityModel",
+        "InferSeniority",
+        ".SeniorityRequestBatch",
+        ".SeniorityResponseBatch",
     )
 
 

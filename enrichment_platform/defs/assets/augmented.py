@@ -1,0 +1,131 @@
+"""seniority_augmented_postings: a seniority level for every valid posting, from the cache or the model."""
+
+import time
+import uuid
+from functools import partial
+
+import dagster as dg
+
+from enrichment_platform.cache.known_levels import KnownLevels
+from enrichment_platform.defs.assets import raw
+from enrichment_platform.defs.partitions import daily_partitions
+from enrichment_platform.defs.resources.cache import SeniorityCache
+from enrichment_platform.defs.resources.model import SeniorityModelClient
+from enrichment_platform.defs.resources.s3 import MANIFEST_NAME, PostingsStorage
+from enrichment_platform.pipeline.augment import seniority_of_pairs
+from enrichment_platform.pipeline.hand_off import LocalStage, load_pairs
+from enrichment_platform.pipeline.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.pipeline.levels_batch import LevelsBatch, batch_names, referenced_objects
+from enrichment_platform.postings.template import encode_levels, level_counts
+
+ASSET_NAME = "seniority_augmented_postings"
+# Dagster concurrency pool of the model-bound step; its limit is the instance's `concurrency: pools` setting.
+MODEL_POOL = "seniority_model"
+# A staged object the manifest no longer points to is removed once it is this old: a full refresh replaced
+# it, or a run's checkpoint wrote it in vain (younger ones may belong to a run still going).
+UNREFERENCED_BATCH_SECONDS = 3_600.0
+TIMED_STAGES = (
+    "seconds_normalize",
+    "seconds_cache_read",
+    "seconds_model",
+    "seconds_cache_write",
+    "seconds_waiting",
+)
+
+
+@dg.asset(
+    name=ASSET_NAME,
+    partitions_def=daily_partitions,
+    deps=[raw.raw_job_postings],
+    group_name="job_postings",
+    kinds={"redis", "python"},
+    retry_policy=retry_policy(),
+    pool=MODEL_POOL,
+    description="Seniority (1..7) of every valid posting, one digit per line, staged in STAGING_URI (the "
+    "files of each checkpoint in one object). Pairs are "
+    "normalized and deduplicated; the Redis cache answers pairs seen before under this model version, and "
+    "only the rest go to the gRPC model.",
+)
+def seniority_augmented_postings(
+    context: dg.AssetExecutionContext,
+    config: IncrementalConfig,
+    storage: PostingsStorage,
+    cache: SeniorityCache,
+    model: SeniorityModelClient,
+) -> dg.MaterializeResult:
+    partition_key = context.partition_key
+    stage = LocalStage(context.run_id, partition_key)
+    staged = storage.staging(ASSET_NAME, partition_key)
+    cache.ping()
+    namespace = model.model_version()
+    raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
+    # The model version is part of each input's version: after a model change every file is redone.
+    sources = {name: f"{entry['source']}@{namespace}" for name, entry in raw_files.items()}
+    batch = LevelsBatch(batch_names(context.run_id))
+    # Pairs common to many files are asked of Redis once in this run (levels do not change within a version).
+    known = KnownLevels()
+    store = known.store_through(partial(cache.store, namespace))
+
+    def put_batch() -> None:
+        """Before a checkpoint records files' levels, the object holding them is written."""
+        taken = batch.take()
+        if taken is not None:
+            storage.put(staged, *taken, "application/octet-stream")
+
+    def augment_file(name: str) -> dict:
+        started = time.perf_counter()
+        # Normalized and fingerprinted by raw_job_postings' workers; rebuilt from S3 if not staged here.
+        pairs = load_pairs(stage, storage, name, raw_files[name]["source"])
+        owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
+        levels, stats = seniority_of_pairs(
+            pairs,
+            lookup=known.lookup_through(partial(cache.lookup_and_claim, namespace, owner=owner)),
+            infer=model.infer,
+            store=store,
+            release=partial(cache.release, namespace, owner=owner),
+            seconds_normalize=time.perf_counter() - started,
+        )
+        digits = encode_levels(levels)
+        where = batch.add(digits)  # written to S3 with the other files of this checkpoint
+        stage.write("levels", name, where["levels_hash"], digits)
+        counts = level_counts(levels)
+        return {
+            **where,
+            "model_version": namespace,
+            "lines": stats.lines,
+            "levels": counts,
+            "out_of_range": stats.lines - sum(counts),
+            "distinct_pairs": stats.distinct_pairs,
+            "cache_hits": stats.cache_hits,
+            "waited_for_others": stats.waited_for_others,
+            "model_requests": stats.model_requests,
+            **{stage_name: round(getattr(stats, stage_name), 4) for stage_name in TIMED_STAGES},
+        }
+
+    run = process_pending_files(
+        context, storage, sources, config.full_refresh, augment_file, before_checkpoint=put_batch
+    )
+    keep = referenced_objects(run.manifest.files) | {MANIFEST_NAME}
+    for name in storage.names_older_than(staged, UNREFERENCED_BATCH_SECONDS):
+        if name not in keep:
+            storage.delete(staged, name)
+    totals = run.totals
+    distinct = totals["distinct_pairs"]
+    return dg.MaterializeResult(
+        metadata={
+            "model_version": namespace,
+            "files_in_partition": run.files_total,
+            "files_processed": run.files_processed,
+            "lines": totals["lines"],
+            "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
+            "cache_hits": totals["cache_hits"],
+            "cache_hits_in_memory": known.hits,  # pairs answered from what this run had read or stored before
+            "model_requests": totals["model_requests"],
+            "pairs_waited_for": totals["waited_for_others"],  # being inferred by another file or run
+            "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,
+            **{stage_name: round(totals[stage_name], 3) for stage_name in TIMED_STAGES},
+            "seconds": round(run.seconds, 3),
+            "dagster/row_count": run.manifest.total("lines"),
+            **run.dead_letter_metadata(),
+        }
+    )

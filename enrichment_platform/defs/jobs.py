@@ -1,0 +1,15 @@
+"""The job that materializes one date partition of the whole flow (the sensor's target)."""
+
+import dagster as dg
+
+from enrichment_platform.defs.assets.augmented import seniority_augmented_postings
+from enrichment_platform.defs.assets.exported import exported_job_postings
+from enrichment_platform.defs.assets.raw import raw_job_postings
+from enrichment_platform.defs.partitions import daily_partitions
+
+enrich_postings_job = dg.define_asset_job(
+    name="enrich_postings_job",
+    selection=dg.AssetSelection.assets(raw_job_postings, seniority_augmented_postings, exported_job_postings),
+    partitions_def=daily_partitions,
+    description="Validate, augment and export the raw job postings of one UTC day.",
+)

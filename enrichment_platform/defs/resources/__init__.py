@@ -1,0 +1,37 @@
+"""Thin Dagster resources: S3 locations, the raw prefix's event queue, the Redis cache, the gRPC model client."""
+
+from dagster_aws.s3 import S3Resource
+
+from enrichment_platform.defs.resources.cache import SeniorityCache
+from enrichment_platform.defs.resources.model import SeniorityModelClient
+from enrichment_platform.defs.resources.queue import RawPostingsQueue
+from enrichment_platform.defs.resources.s3 import PostingsStorage
+from enrichment_platform.settings import resource_setting, setting
+
+
+def default_resources() -> dict:
+    """The resources configured from the environment (SPEC defaults where a variable is unset)."""
+    return {
+        "storage": PostingsStorage(
+            # dagster-aws sets botocore's standard retry mode: throttling and 5xx are retried with backoff and jitter.
+            s3=S3Resource(max_attempts=int(setting("ENRICHMENT_S3_MAX_ATTEMPTS"))),
+            raw_uri=setting("RAW_POSTINGS_URI"),
+            augmented_uri=setting("AUGMENTED_POSTINGS_URI"),
+            quarantine_uri=setting("QUARANTINE_URI"),
+            staging_uri=setting("STAGING_URI"),
+        ),
+        "raw_postings_queue": RawPostingsQueue(queue_url=setting("RAW_POSTINGS_QUEUE_URL")),
+        "cache": SeniorityCache(
+            redis_url=resource_setting("REDIS_URL"),
+            expected_pairs=int(setting("SENIORITY_CACHE_EXPECTED_PAIRS")),
+        ),
+        "model": SeniorityModelClient(
+            target=setting("SENIORITY_MODEL_TARGET"),
+            capacity=int(setting("SENIORITY_MODEL_CAPACITY")),
+            rate_limit_redis_url=resource_setting("REDIS_URL"),
+            model_version_override=setting("SENIORITY_MODEL_VERSION"),
+            tls_ca_path=setting("SENIORITY_MODEL_TLS_CA"),
+            tls_cert_path=setting("SENIORITY_MODEL_TLS_CERT"),
+            tls_key_path=setting("SENIORITY_MODEL_TLS_KEY"),
+        ),
+    }

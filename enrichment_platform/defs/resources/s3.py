@@ -1,0 +1,218 @@
+"""Where postings live in S3: raw, augmented, quarantine and staging prefixes, and the reads/writes on them."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import botocore.exceptions
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
+
+from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_file
+from enrichment_platform.pipeline.locations import S3Location
+from enrichment_platform.pipeline.manifest import Manifest
+
+MANIFEST_NAME = "_manifest.json"
+DEAD_LETTER_SUFFIX = ".json"
+
+
+class S3AccessError(RuntimeError):
+    """S3 refused a request for one key (the object is missing, archived, forbidden or changed)."""
+
+
+class S3UnavailableError(S3AccessError):
+    """S3 as a whole failed: unreachable, throttling or erring after the client's retries, a missing bucket or
+    bad credentials (infrastructure: the step fails and Dagster retries it)."""
+
+
+# Codes S3 gives for the service, the bucket or the caller as a whole, never for one object alone.
+SERVICE_WIDE_CODES = {
+    "NoSuchBucket",
+    "AllAccessDisabled",
+    "AccountProblem",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "RequestTimeTooSkewed",
+    "RequestTimeout",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "ServiceUnavailable",
+    "InternalError",
+}
+
+
+def _service_wide(error: Exception) -> bool:
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return True  # no answer from S3 at all: endpoint, connection, timeout, credentials
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or error.response.get("Error", {}).get("Code") in SERVICE_WIDE_CODES
+
+
+@contextmanager
+def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[None]:
+    """Turn botocore failures into one error that says what was attempted where, and whether S3 as a whole
+    (S3UnavailableError) or this one object (S3AccessError) failed."""
+    try:
+        yield
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        where = (
+            f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {str(error).rstrip('.')}."
+        )
+        if _service_wide(error):
+            raise S3UnavailableError(
+                f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and errors "
+                "of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the step."
+            ) from error
+        raise S3AccessError(
+            f"{where} S3 refused it for this key; check the object and its permissions."
+        ) from error
+
+
+class PostingsStorage(dg.ConfigurableResource):
+    """The four S3 prefixes of the SPEC and paginated, error-checked access to them."""
+
+    s3: S3Resource
+    raw_uri: str
+    augmented_uri: str
+    quarantine_uri: str
+    staging_uri: str
+
+    _client: Any = PrivateAttr(default=None)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self.s3.get_client()
+        return self._client
+
+    @property
+    def raw(self) -> S3Location:
+        return S3Location.parse(self.raw_uri)
+
+    @property
+    def augmented(self) -> S3Location:
+        return S3Location.parse(self.augmented_uri)
+
+    @property
+    def quarantine(self) -> S3Location:
+        return S3Location.parse(self.quarantine_uri)
+
+    def staging(self, asset_name: str, partition_key: str) -> S3Location:
+        return S3Location.parse(self.staging_uri).child(asset_name, partition_key)
+
+    def dead_letters(self, asset_name: str, partition_key: str) -> S3Location:
+        """Where an asset records the files of a partition it set aside, one `<file>.json` each."""
+        return S3Location.parse(self.staging_uri).child("dead-letter", asset_name, partition_key)
+
+    def dead_lettered_files(self, asset_name: str, partition_key: str) -> list[str]:
+        """Names of the files an asset has dead-lettered for a partition and not processed since."""
+        return [
+            name.removesuffix(DEAD_LETTER_SUFFIX)
+            for name, _ in self.list_objects(self.dead_letters(asset_name, partition_key))
+        ]
+
+    def list_objects(
+        self, location: S3Location, start_after: str = "", stop_at: str = ""
+    ) -> Iterator[tuple[str, str]]:
+        """(name, ETag) of every object directly under a prefix, in key order, from after `start_after`
+        up to (excluding) `stop_at`; paginated, so correct beyond 1,000 keys."""
+        arguments = {"Bucket": location.bucket, "Prefix": location.prefix}
+        if start_after:
+            arguments["StartAfter"] = location.key(start_after)
+        for name, item in self._listing(location, arguments):
+            if stop_at and name >= stop_at:
+                return
+            yield name, item["ETag"].strip('"')
+
+    def _listing(self, location: S3Location, arguments: dict) -> Iterator[tuple[str, dict]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with s3_errors("list", location):
+            for page in paginator.paginate(**arguments):
+                for item in page.get("Contents", ()):
+                    name = item["Key"][len(location.prefix) :]
+                    if "/" not in name:
+                        yield name, item
+
+    def names_older_than(self, location: S3Location, seconds: float) -> list[str]:
+        """Names of the objects directly under a prefix that were last written more than `seconds` ago."""
+        cutoff = time.time() - seconds
+        listing = self._listing(location, {"Bucket": location.bucket, "Prefix": location.prefix})
+        return [name for name, item in listing if item["LastModified"].timestamp() < cutoff]
+
+    def files_of_day(self, location: S3Location, partition_key: str) -> dict[str, str]:
+        """Name -> ETag of the `<unix seconds>.jsonl` objects under a prefix dated on a partition's day."""
+        start, end = day_bounds(partition_key)
+        # Timestamps with as many digits sort as numbers, so one bounded listing covers the day (the day a
+        # timestamp gains a digit, 2001-09-09 and 2286-11-20, is listed whole).
+        bounded = len(str(start)) == len(str(end))
+        listing = (
+            self.list_objects(location, start_after=str(start), stop_at=str(end))
+            if bounded
+            else self.list_objects(location)
+        )
+        return {name: etag for name, etag in listing if partition_key_for_file(name) == partition_key}
+
+    def get(self, location: S3Location, name: str, expected_etag: str = "") -> bytes:
+        """An object's bytes; with `expected_etag`, refuse a version other than the one recorded."""
+        with s3_errors("get", location, name):
+            response = self.client.get_object(Bucket=location.bucket, Key=location.key(name))
+            data = response["Body"].read()
+        etag = response["ETag"].strip('"')
+        if expected_etag and etag != expected_etag:
+            raise S3AccessError(
+                f"s3://{location.bucket}/{location.key(name)} changed since it was validated (ETag {expected_etag} "
+                f"is now {etag}); materialize the partition again so that raw_job_postings validates it anew"
+            )
+        return data
+
+    def get_range(self, location: S3Location, name: str, offset: int, length: int) -> bytes:
+        """`length` bytes of an object from `offset` (a ranged GET)."""
+        if length == 0:
+            return b""
+        with s3_errors("get", location, name):
+            response = self.client.get_object(
+                Bucket=location.bucket, Key=location.key(name), Range=f"bytes={offset}-{offset + length - 1}"
+            )
+            data = response["Body"].read()
+        if len(data) != length:
+            raise S3AccessError(
+                f"s3://{location.bucket}/{location.key(name)}: {len(data)} bytes at {offset}, "
+                f"expected {length}"
+            )
+        return data
+
+    def get_if_exists(self, location: S3Location, name: str) -> bytes | None:
+        """An object's bytes, or None when there is no such object."""
+        with s3_errors("get", location, name):
+            try:
+                return self.client.get_object(Bucket=location.bucket, Key=location.key(name))["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                return None
+
+    def put(
+        self, location: S3Location, name: str, data: bytes, content_type: str = "application/x-ndjson"
+    ) -> str:
+        """Write one whole object (S3 makes it visible only once complete); returns its ETag."""
+        with s3_errors("put", location, name):
+            response = self.client.put_object(
+                Bucket=location.bucket, Key=location.key(name), Body=data, ContentType=content_type
+            )
+        return response["ETag"].strip('"')
+
+    def delete(self, location: S3Location, name: str) -> None:
+        with s3_errors("delete", location, name):
+            self.client.delete_object(Bucket=location.bucket, Key=location.key(name))
+
+    def read_manifest(self, asset_name: str, partition_key: str) -> Manifest:
+        return Manifest.from_bytes(self.get_if_exists(self.staging(asset_name, partition_key), MANIFEST_NAME))
+
+    def write_manifest(self, asset_name: str, partition_key: str, manifest: Manifest) -> None:
+        self.put(
+            self.staging(asset_name, partition_key), MANIFEST_NAME, manifest.to_bytes(), "application/json"
+        )
