@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make demo PORT=3001` serves the Dagster UI elsewhere; `make demo KEEP=1` keeps its run history and logs.
+PORT   ?= 3000
+KEEP   ?=
 
-.PHONY: install demo test clean
+.PHONY: install demo lint test clean
 
 install: $(STAMP)
 
@@ -15,9 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m enrichment_platform.devstack.demo
+	$(PY) -m enrichment_platform.devstack.demo --port $(PORT) $(if $(filter 1,$(KEEP)),--keep)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check --quiet enrichment_platform enrichment_platform_tests
+	$(VENV)/bin/ruff check --quiet enrichment_platform enrichment_platform_tests
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -1,22 +1,47 @@
-"""`enrichment-platform`: operator commands (cache namespaces, benchmarks)."""
+"""`enrichment-platform`: operator commands (cache namespaces, benchmarks).
+
+Each command imports what it needs when it runs, so that `--help` and the cache commands work from a plain
+install; the benchmarks that measure processes need the `bench` extra, those that start an S3 endpoint the
+`local` extra.
+"""
 
 import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
 
-from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
-from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
-from enrichment_platform.bench.model import run_model_bench
-from enrichment_platform.bench.s3 import as_dicts, as_markdown, run_s3_bench
-from enrichment_platform.defs.resources.cache import SeniorityCache, redacted_url
 from enrichment_platform.settings import setting
+
+# The modules a benchmark needs beyond the runtime's, each with the extra that installs it.
+BENCH_NEEDS = {
+    "flow": {"psutil": "bench", "matplotlib": "bench", "moto": "local"},
+    "s3": {"psutil": "bench", "moto": "local"},
+}
+
+
+def require_bench_needs(benchmark: str) -> None:
+    """Exit with the pip command that installs what the benchmark needs, when some of it is missing."""
+    missing = {
+        module: extra for module, extra in BENCH_NEEDS.get(benchmark, {}).items() if find_spec(module) is None
+    }
+    if missing:
+        extras = ",".join(sorted(set(missing.values())))
+        sys.exit(
+            f"enrichment-platform bench {benchmark} needs {', '.join(missing)}, not installed here: "
+            f"pip install 'enrichment_platform[{extras}]'"
+        )
 
 
 def cache_namespaces(arguments: argparse.Namespace) -> None:
-    cache = SeniorityCache(redis_url=arguments.redis_url)
-    infos = cache.namespaces()
+    from enrichment_platform.cache.admin import namespaces
+    from enrichment_platform.cache.connection import connect, redacted_url, redis_errors
+
+    with redis_errors("listing namespaces", arguments.redis_url):
+        client, _ = connect(arguments.redis_url, socket_connect_timeout=5)
+        with client:
+            infos = namespaces(client)
     if not infos:
         print(f"no cache namespaces in {redacted_url(arguments.redis_url)}")
         return
@@ -27,25 +52,38 @@ def cache_namespaces(arguments: argparse.Namespace) -> None:
 
 
 def cache_drop(arguments: argparse.Namespace) -> None:
-    cache = SeniorityCache(redis_url=arguments.redis_url)
-    known = {info.name for info in cache.namespaces()}
-    if arguments.namespace not in known:
-        sys.exit(
-            f"no namespace {arguments.namespace!r} in {redacted_url(arguments.redis_url)}; "
-            f"known: {', '.join(sorted(known)) or 'none'}"
-        )
-    removed = cache.drop_namespace(arguments.namespace)
+    from enrichment_platform.cache.admin import drop_namespace, namespaces
+    from enrichment_platform.cache.connection import connect, redacted_url, redis_errors
+
+    with redis_errors("dropping a namespace", arguments.redis_url):
+        client, _ = connect(arguments.redis_url, socket_connect_timeout=5)
+        with client:
+            known = {info.name for info in namespaces(client)}
+            if arguments.namespace not in known:
+                sys.exit(
+                    f"no namespace {arguments.namespace!r} in {redacted_url(arguments.redis_url)}; "
+                    f"known: {', '.join(sorted(known)) or 'none'}"
+                )
+            removed = drop_namespace(client, arguments.namespace)
     print(f"dropped namespace {arguments.namespace}: {removed:,} keys removed")
 
 
 def cache_bench(arguments: argparse.Namespace) -> None:
-    batches = tuple(int(size) for size in arguments.lookup_batches.split(","))
+    from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
+
+    batches = (
+        tuple(int(size) for size in arguments.lookup_batches.split(","))
+        if arguments.lookup_batches
+        else DEFAULT_LOOKUP_BATCHES
+    )
     result = run_cache_bench(arguments.redis_url, arguments.pairs, arguments.batch, lookup_batches=batches)
     print(result.as_markdown())
     print(json.dumps(result.as_dict()), flush=True)
 
 
 def model_bench(arguments: argparse.Namespace) -> None:
+    from enrichment_platform.bench.model import run_model_bench
+
     result = run_model_bench(
         arguments.redis_url, arguments.pairs, arguments.clients, arguments.capacity, arguments.window
     )
@@ -54,12 +92,18 @@ def model_bench(arguments: argparse.Namespace) -> None:
 
 
 def s3_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("s3")
+    from enrichment_platform.bench.s3 import as_dicts, as_markdown, run_s3_bench
+
     costs = run_s3_bench(arguments.requests)
     print(as_markdown(costs))
     print(json.dumps(as_dicts(costs)), flush=True)
 
 
 def flow_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("flow")
+    from enrichment_platform.bench.flow import BenchConfig, run_flow_bench
+
     config = BenchConfig(
         files=arguments.files,
         lines_per_file=arguments.lines,
@@ -72,9 +116,7 @@ def flow_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(run_flow_bench(config)), flush=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enrichment-platform", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_cache_commands(commands: argparse._SubParsersAction) -> None:
     cache = commands.add_parser("cache", help="the Redis cache of inferred seniority").add_subparsers(
         dest="cache_command", required=True
     )
@@ -93,9 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--batch", type=int, default=100_000, help="keys per store call")
             command.add_argument(
                 "--lookup-batches",
-                default=",".join(str(size) for size in DEFAULT_LOOKUP_BATCHES),
-                help="keys per lookup call, comma-separated: each size is measured",
+                help="keys per lookup call, comma-separated: each size is measured (default: a file's few "
+                "thousand distinct pairs, and two bulk sizes)",
             )
+
+
+def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser("bench", help="benchmarks on local services").add_subparsers(
         dest="bench_command", required=True
     )
@@ -120,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--capacity", type=int, default=1000, help="model capacity for the cold pass, pairs/s")
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; settings used as defaults are read now, not when the module is imported."""
+    parser = argparse.ArgumentParser(prog="enrichment-platform", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_cache_commands(commands)
+    add_bench_commands(commands)
     return parser
 
 

@@ -2,8 +2,6 @@
 
 import os
 
-import dagster as dg
-
 DEFAULTS = {
     "RAW_POSTINGS_URI": "s3://rl-data/job-postings-raw/",
     "AUGMENTED_POSTINGS_URI": "s3://rl-data/job-postings-mod/",
@@ -22,7 +20,7 @@ DEFAULTS = {
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "RAW_POSTINGS_QUEUE_URL": "",  # SQS queue of the raw prefix's S3 events; set: the sensor reads it, not S3
     "RAW_SENSOR_QUEUE_MAX_MESSAGES": "200",  # messages (files) one tick takes from that queue
-    # Attempts per S3 request (exponential backoff with jitter, capped at 20 s): about half a minute of SlowDown.
+    # Attempts per S3 request, exponential backoff with jitter capped at 20 s: rides out a burst of SlowDown.
     "ENRICHMENT_S3_MAX_ATTEMPTS": "8",
     "ENRICHMENT_STEP_RETRIES": "3",
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
@@ -34,8 +32,3 @@ DEFAULTS = {
 def setting(name: str) -> str:
     """The value of a configuration variable: the environment's, else the local default."""
     return os.environ.get(name) or DEFAULTS[name]
-
-
-def resource_setting(name: str) -> str | dg.EnvVar:
-    """A resource field value: an `EnvVar` when the variable is set (kept out of the UI), else the default."""
-    return dg.EnvVar(name) if os.environ.get(name) else DEFAULTS[name]

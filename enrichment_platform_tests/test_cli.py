@@ -10,7 +10,7 @@ import grpc
 import orjson
 import pytest
 
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -1,6 +1,7 @@
 """The cloud deployments in resources/deploy/, validated by loading them: the ECS instance config builds its
 EcsRunLauncher against the task definition registered in a local ECS API (moto), the IAM policies are
-accepted by IAM and grant what the launcher and the assets call, and the helm values render a K8sRunLauncher."""
+accepted by IAM and grant what the launcher and the assets call, and the helm values render a
+K8sRunLauncher."""
 
 import json
 import uuid

@@ -48,7 +48,8 @@ def _records(body: str) -> list | dict:
 
 
 def _created_key(record: object) -> tuple[str, str] | None:
-    """(bucket, URL-decoded key) of an ObjectCreated record, None for other events; ValueError when malformed."""
+    """(bucket, URL-decoded key) of an ObjectCreated record, None for other events; ValueError when
+    malformed."""
     if not isinstance(record, dict) or not isinstance(record.get("eventName"), str):
         raise ValueError("a record without an eventName")
     if not record["eventName"].startswith(CREATED):

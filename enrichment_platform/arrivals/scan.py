@@ -11,14 +11,16 @@ from enrichment_platform.arrivals.file_names import file_timestamp, partition_ke
 
 @dataclass
 class ArrivalCursor:
-    """The sensor's memory: the newest timestamp seen, the names seen within the lookback, keys warned about."""
+    """The sensor's memory: the newest timestamp seen, the names seen within the lookback, keys warned
+    about."""
 
     high_water: int = 0
     seen: set[str] = field(default_factory=set)
     ignored: set[str] = field(default_factory=set)
 
     def scan_start(self, lookback_seconds: int) -> str:
-        """Where the next listing starts (exclusive): `lookback_seconds` before the newest file, or the beginning."""
+        """Where the next listing starts (exclusive): `lookback_seconds` before the newest file, or the
+        beginning."""
         return str(max(0, self.high_water - lookback_seconds)) if self.high_water else ""
 
     def to_string(self) -> str:

@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import redis
 
+from enrichment_platform.cache.admin import drop_namespace
 from enrichment_platform.cache.keys import KEY_DTYPE
 from enrichment_platform.defs.resources.cache import SeniorityCache
+from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
 DEFAULT_LOOKUP_BATCHES = (3_000, 100_000, 500_000)
 
@@ -46,8 +48,8 @@ class CacheBenchResult:
 
     def as_markdown(self) -> str:
         lines = [
-            "| pairs | bucket bits | bytes/pair | writes/s (batch) | lookup batch | lookups/s | lookups/s (claiming) "
-            "| Redis CPU µs/key |",
+            "| pairs | bucket bits | bytes/pair | writes/s (batch) | lookup batch | lookups/s "
+            "| lookups/s (claiming) | Redis CPU µs/key |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for index, rate in enumerate(self.lookups):
@@ -96,7 +98,7 @@ def run_cache_bench(
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     server = redis.Redis.from_url(redis_url)
     keys = random_keys(pairs, seed)
-    levels = (np.arange(pairs) % 7 + 1).astype(np.uint8)
+    levels = (np.arange(pairs) % MAX_LEVEL + MIN_LEVEL).astype(np.uint8)
     rates = []
     try:
         bucket_bits = cache.bucket_bits(namespace)
@@ -125,7 +127,7 @@ def run_cache_bench(
                 LookupRate(size, pairs / lookup_seconds, pairs / claim_seconds, cpu_seconds * 1e6 / pairs)
             )
     finally:
-        cache.drop_namespace(namespace)
+        drop_namespace(cache.client, namespace)
     return CacheBenchResult(
         pairs=pairs,
         bucket_bits=bucket_bits,

@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from enrichment_platform.defs.resources.model import SeniorityModelClient
-from enrichment_platform.devstack.services import start_model_server
+from enrichment_platform.devstack.model_server import start_model_server
 
 
 @dataclass

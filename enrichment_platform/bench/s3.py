@@ -7,12 +7,14 @@ run it serves, so the demo and the benchmark use the cheaper of moto's two ways 
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import boto3
 import psutil
 
-from enrichment_platform.devstack import services
+from enrichment_platform.devstack.processes import free_port
+from enrichment_platform.devstack.s3_server import start_moto_server_process
 
 LARGE_BYTES = 1_100_000  # a raw posting file of 5,555 lines
 SMALL_BYTES = 6_000  # the quarantine or the levels of a file
@@ -46,12 +48,21 @@ def _measure(endpoint: str, pid: int, request: str, count: int, call) -> Request
     )
 
 
+def flow_requests(client, small: bytes, large: bytes) -> list[tuple[str, Callable[[int], object]]]:
+    """The flow's kinds of request on one boto3 client, each a call that takes the request's index."""
+    return [
+        ("PUT 6 KB", lambda i: client.put_object(Bucket="bench", Key=f"small/{i}", Body=small)),
+        ("PUT 1.1 MB", lambda i: client.put_object(Bucket="bench", Key=f"large/{i}", Body=large)),
+        ("GET 1.1 MB", lambda i: client.get_object(Bucket="bench", Key=f"large/{i}")["Body"].read()),
+    ]
+
+
 def run_s3_bench(requests: int = 300) -> list[RequestCost]:
     """Each endpoint in turn, one client (boto3, as the assets use it), `requests` of each kind."""
     large, small = os.urandom(LARGE_BYTES), os.urandom(SMALL_BYTES)
     costs = []
     for endpoint, all_services in (("moto_server", True), ("s3_endpoint", False)):
-        with services.start_moto_server_process(services.free_port(), all_services=all_services) as server:
+        with start_moto_server_process(free_port(), all_services=all_services) as server:
             client = boto3.client(
                 "s3",
                 endpoint_url=server.endpoint_url,
@@ -61,11 +72,7 @@ def run_s3_bench(requests: int = 300) -> list[RequestCost]:
             )
             client.create_bucket(Bucket="bench")
             pid = server.process.pid
-            for request, call in (
-                ("PUT 6 KB", lambda i: client.put_object(Bucket="bench", Key=f"small/{i}", Body=small)),
-                ("PUT 1.1 MB", lambda i: client.put_object(Bucket="bench", Key=f"large/{i}", Body=large)),
-                ("GET 1.1 MB", lambda i: client.get_object(Bucket="bench", Key=f"large/{i}")["Body"].read()),
-            ):
+            for request, call in flow_requests(client, small, large):
                 costs.append(_measure(endpoint, pid, request, requests, call))
     return costs
 

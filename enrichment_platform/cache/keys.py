@@ -4,9 +4,17 @@ A pair's key is the 128-bit xxh3 hash of its normalized company and title. In Re
 `bucket_bits` bits choose a hash (the bucket) and the last 64 bits are the field inside it, so the
 cache tells pairs apart by `bucket_bits + 64` bits (82 at the default sizing): the odds that any two of
 20M pairs collide are about 4e-11, and about 1e-7 for 1B pairs (birthday bound n^2 / 2^(bits+1)).
+
+Layout of a namespace `ns` (one per model version):
+- `sen:ns:meta`: a hash with `bucket_bits` (fixed when the namespace is created), `pairs` (stored), `created`.
+- `sen:ns:{ss}BBB`: a hash per bucket (ss = the bucket id's first byte in hex, the cluster hash tag, so a
+  shard's buckets share a slot; BBB the id's other three bytes), whose fields are the pairs' last 8 key
+  bytes and whose values are the level ("1".."7"), or, while a worker infers the pair, a claim
+  `c<expiry ms>:<worker>`.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +30,25 @@ FIELD_BYTES = 8
 # even for the fullest bucket, so every bucket stays a compact listpack.
 PAIRS_PER_BUCKET = 80
 MIN_BUCKET_BITS, MAX_BUCKET_BITS = 8, 32
+NAMESPACE_KEY_PREFIX = "sen:"
+META_KEY_SUFFIX = ":meta"
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def check_namespace(namespace: str) -> None:
+    """Refuse a namespace name that could reach into other keys (a pattern, a separator)."""
+    if not _NAMESPACE.match(namespace):
+        raise ValueError(f"cache namespace {namespace!r} must match {_NAMESPACE.pattern}")
+
+
+def namespace_prefix(namespace: str) -> str:
+    """The start of every key of a namespace."""
+    return f"{NAMESPACE_KEY_PREFIX}{namespace}:"
+
+
+def meta_key(namespace: str) -> str:
+    """The hash that records a namespace's sizing, pair count and creation time."""
+    return f"{NAMESPACE_KEY_PREFIX}{namespace}{META_KEY_SUFFIX}"
 
 
 def pair_key(company_norm: str, title_norm: str) -> bytes:
@@ -37,8 +64,8 @@ def pair_keys(pairs: list[tuple[str, str]]) -> np.ndarray:
 
 
 def spelling_key(company: str, title: str) -> bytes:
-    """The key of a posting's pair as spelled. (Remembering popular spellings across files was measured to
-    save nothing: a file's distinct spellings are normalized in about 1 µs each, as fast as a cache lookup.)"""
+    """The key of a posting's pair as spelled. (Remembering popular spellings across files saves nothing:
+    normalizing a spelling costs about as much as looking it up.)"""
     return pair_key(*normalize_pair(company, title))
 
 

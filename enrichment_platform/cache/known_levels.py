@@ -12,6 +12,7 @@ import numpy as np
 
 from enrichment_platform.cache.keys import key_halves
 from enrichment_platform.pipeline.augment import LookupAndClaim, Store
+from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
 # At most this many pairs are kept (17 bytes each: 17 MB); beyond it new pairs are asked of the cache.
 MAX_KNOWN = 1_000_000
@@ -55,7 +56,7 @@ class KnownLevels:
     def add(self, keys: np.ndarray, levels: np.ndarray) -> None:
         """Remember the levels 1..7 among `levels` (other values are misses or claims, not levels)."""
         levels = np.asarray(levels, dtype=np.uint8)
-        settled = (levels >= 1) & (levels <= 7)
+        settled = (levels >= MIN_LEVEL) & (levels <= MAX_LEVEL)
         if not settled.any():
             return
         with self._lock:

@@ -1,4 +1,5 @@
-"""run_failure_webhook: every failed run of this code location is posted as JSON to ENRICHMENT_ALERT_WEBHOOK_URL."""
+"""run_failure_webhook: every failed run of this code location is posted as JSON to the alert webhook
+(ENRICHMENT_ALERT_WEBHOOK_URL)."""
 
 import json
 import time
@@ -81,7 +82,8 @@ def post_json(url: str, payload: dict) -> None:
         if attempt < POST_ATTEMPTS:
             time.sleep(attempt)
     raise AlertDeliveryError(
-        f"the alert webhook at {where} {problem} after {attempt} attempt(s); check ENRICHMENT_ALERT_WEBHOOK_URL "
+        f"the alert webhook at {where} {problem} after {attempt} attempt(s); "
+        "check ENRICHMENT_ALERT_WEBHOOK_URL "
         f"(the run failure itself is in the run's log)"
     )
 
@@ -90,7 +92,8 @@ def post_json(url: str, payload: dict) -> None:
     name="run_failure_webhook",
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Posts each failed run (job, partition, failed steps and their errors, whether a retry follows) "
+    description="Posts each failed run (job, partition, failed steps and their errors, "
+    "whether a retry follows) "
     "as JSON to ENRICHMENT_ALERT_WEBHOOK_URL; does nothing while it is unset.",
 )
 def run_failure_webhook(context: dg.RunFailureSensorContext) -> dg.SkipReason | None:

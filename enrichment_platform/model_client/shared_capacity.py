@@ -6,22 +6,11 @@ from collections.abc import Callable
 
 import redis
 
-from enrichment_platform.defs.resources.cache import CacheUnavailableError, connect, redacted_url
+from enrichment_platform.cache.connection import CacheUnavailableError, connect, redacted_url
+from enrichment_platform.cache.scripts import lua_source
 
-# The same virtual-scheduling rule as core.rate_limit.RateLimiter, evaluated on Redis' clock so that
-# every process books its requests on one schedule.
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local rate, burst, units = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local start = tonumber(redis.call('GET', KEYS[1]) or '0')
-if start < now then start = now end
-local arrival = start + units / rate
-redis.call('SET', KEYS[1], string.format('%.6f', arrival), 'PX', math.ceil((arrival - now) * 1000) + 60000)
-local wait = arrival - burst / rate - now
-if wait < 0 then wait = 0 end
-return string.format('%.6f', wait)
-"""
+# cache/lua/reserve_capacity.lua: the bookings are made on Redis' clock, one schedule for every process.
+RESERVE_SCRIPT = "reserve_capacity"
 
 
 class SharedRateLimiter:
@@ -39,7 +28,7 @@ class SharedRateLimiter:
             if self._reserve is None:
                 # On a Redis Cluster only a cluster client finds the node that holds the key.
                 client, _ = connect(self._redis_url, socket_connect_timeout=5, socket_timeout=10)
-                self._reserve = client.register_script(_RESERVE)
+                self._reserve = client.register_script(lua_source(RESERVE_SCRIPT))
         return self._reserve
 
     def reserve(self, units: float) -> float:

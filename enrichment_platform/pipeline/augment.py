@@ -12,6 +12,7 @@ import numpy as np
 
 from enrichment_platform.cache.keys import spelling_keys
 from enrichment_platform.postings.normalize import normalize_pair
+from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
 WAIT = 255  # lookup result: another worker holds a live claim on the pair
 
@@ -67,16 +68,6 @@ def distinct_pairs(companies: list[str], titles: list[str]) -> DistinctPairs:
     )
 
 
-def assign_seniority(
-    companies: list[str], titles: list[str], *steps, **options
-) -> tuple[np.ndarray, AugmentStats]:
-    """Seniority per posting (uint8, input order); the model sees each uncached normalized pair once.
-    `steps` and `options` are those of `seniority_of_pairs` after its first argument."""
-    started = time.perf_counter()
-    pairs = distinct_pairs(companies, titles)
-    return seniority_of_pairs(pairs, *steps, seconds_normalize=time.perf_counter() - started, **options)
-
-
 def seniority_of_pairs(
     pairs: DistinctPairs,
     lookup: LookupAndClaim,
@@ -100,7 +91,7 @@ def seniority_of_pairs(
         started = time.perf_counter()
         found = np.asarray(lookup(unique_keys[pending]), dtype=np.uint8)
         stats.seconds_cache_read += time.perf_counter() - started
-        cached = (found >= 1) & (found <= 7)
+        cached = (found >= MIN_LEVEL) & (found <= MAX_LEVEL)
         levels[pending[cached]] = found[cached]
         if first_round:
             stats.cache_hits = int(cached.sum())

@@ -21,7 +21,7 @@ def retry_delay(
     first: float = FIRST_RETRY_DELAY_SECONDS,
     jitter: Callable[[float, float], float] = random.uniform,
 ) -> float:
-    """Seconds to wait after failed attempt number `attempt` (from 1): `first`, doubling, with ±50 % jitter."""
+    """Seconds to wait after failed attempt number `attempt` (from 1): `first`, doubling, ±50 % jitter."""
     return first * 2 ** (attempt - 1) * jitter(0.5, 1.5)
 
 
@@ -56,7 +56,8 @@ def attempt_file(
     delay: Callable[[int], float] = retry_delay,
 ) -> dict | FileFailure:
     """`process(name)`'s facts, trying up to `attempts` times with backoff; a FileFailure once every attempt
-    failed. An `infrastructure` error is raised at once: retrying the file cannot help, retrying the step can."""
+    failed. An `infrastructure` error is raised at once: retrying the file cannot help, retrying the step
+    can."""
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     for attempt in range(1, attempts + 1):
@@ -91,9 +92,9 @@ class FailureStreak:
         if len(self._failures) >= self.limit:
             names = ", ".join(f.name for f in self._failures)
             raise FilesFailingInARowError(
-                f"{len(self._failures)} files in a row failed every attempt ({names}), which points at broken "
-                f"infrastructure rather than bad files, so none is dead-lettered and the step fails for Dagster to "
-                f"retry. Last error: {failure.error}"
+                f"{len(self._failures)} files in a row failed every attempt ({names}), which points at "
+                "broken infrastructure rather than bad files, so none is dead-lettered and the step fails "
+                f"for Dagster to retry. Last error: {failure.error}"
             )
 
 
@@ -111,7 +112,9 @@ def dead_letter_record(
             "error": failure.error,
             "traceback": failure.trace,
             "failed_at": datetime.fromtimestamp(failed_at, UTC).isoformat(timespec="seconds"),
-            "next": "the next run of the partition tries the file again; once it succeeds this object is removed",
+            "next": (
+                "the next run of the partition tries the file again; once it succeeds this object is removed"
+            ),
         },
         option=orjson.OPT_INDENT_2,
     )

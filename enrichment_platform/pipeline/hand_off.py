@@ -24,8 +24,8 @@ from enrichment_platform.pipeline.augment import DistinctPairs, distinct_pairs
 from enrichment_platform.postings.parse import ParsedFile, parse_postings, quarantine_jsonl
 from enrichment_platform.postings.template import seniority_template
 
-if TYPE_CHECKING:
-    from enrichment_platform.defs.resources.s3 import PostingsStorage
+if TYPE_CHECKING:  # worker processes import this module: they need not load botocore
+    from enrichment_platform.pipeline.storage import PipelineStorage
 
 TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS = range(4)  # the sections of a staged parsed file
 
@@ -132,13 +132,13 @@ def validate_incoming(stage: LocalStage, name: str, etag: str) -> tuple[dict, by
 
 
 def _parse_from_s3(
-    stage: LocalStage, storage: "PostingsStorage", name: str, etag: str
+    stage: LocalStage, storage: "PipelineStorage", name: str, etag: str
 ) -> tuple[ParsedFile, DistinctPairs]:
     parsed = parse_postings(storage.get(storage.raw, name, expected_etag=etag))
     return parsed, stage_parsed(stage, name, etag, parsed)
 
 
-def load_pairs(stage: LocalStage, storage: "PostingsStorage", name: str, etag: str) -> DistinctPairs:
+def load_pairs(stage: LocalStage, storage: "PipelineStorage", name: str, etag: str) -> DistinctPairs:
     """The distinct pairs of the valid postings: from this run's stage, else from that exact raw version."""
     data = stage.read_section("parsed", name, etag, KEYS)
     if data is None:
@@ -156,10 +156,10 @@ def load_pairs(stage: LocalStage, storage: "PostingsStorage", name: str, etag: s
 
 
 def load_template(
-    stage: LocalStage, storage: "PostingsStorage", name: str, etag: str
+    stage: LocalStage, storage: "PipelineStorage", name: str, etag: str
 ) -> tuple[bytes, np.ndarray]:
     """The output of the valid lines (original bytes) with placeholder levels, and the offset of each
-    line's placeholder (see core/splice.py): from this run's stage, else from that exact raw version."""
+    line's placeholder (see postings/template.py): from this run's stage, else from that exact raw version."""
     template = stage.read_section("parsed", name, etag, TEMPLATE)
     digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
     if template is None or digit_offsets is None:

@@ -1,6 +1,7 @@
 """The per-file loop every asset shares: process only new or changed inputs, retry a failing file and
 dead-letter it if it keeps failing, checkpoint, log progress."""
 
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -10,28 +11,22 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 
-import dagster as dg
-from pydantic import Field
-
-from enrichment_platform.defs.resources.cache import CacheUnavailableError
-from enrichment_platform.defs.resources.model import ModelContractError, ModelUnavailableError
-from enrichment_platform.defs.resources.s3 import DEAD_LETTER_SUFFIX, PostingsStorage, S3UnavailableError
+from enrichment_platform.cache.connection import CacheUnavailableError
+from enrichment_platform.model_client.errors import ModelContractError, ModelUnavailableError
 from enrichment_platform.pipeline.dead_letter import (
     FailureStreak,
     FileFailure,
     attempt_file,
     dead_letter_record,
-    one_line,
 )
 from enrichment_platform.pipeline.manifest import Manifest
+from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, PipelineStorage, S3UnavailableError
 from enrichment_platform.pipeline.workers import CpuWorkers
-from enrichment_platform.settings import setting
 
 CHECKPOINT_SECONDS = 30.0
 PROGRESS_SECONDS = 10.0
 # Files in flight at once: their downloads, uploads, Redis and model calls overlap each other's Python work.
 FILES_IN_FLIGHT = 4
-MAX_LISTED = 20
 # Broken infrastructure: retrying one file cannot help, so the step fails and Dagster retries it. A worker
 # process that died (killed, out of memory) breaks its pool for every file after it, so it counts too.
 INFRASTRUCTURE_ERRORS = (
@@ -41,25 +36,6 @@ INFRASTRUCTURE_ERRORS = (
     ModelContractError,
     BrokenProcessPool,
 )
-
-
-class IncrementalConfig(dg.Config):
-    """Run configuration shared by the three assets."""
-
-    full_refresh: bool = Field(
-        default=False, description="Reprocess every file of the partition, not only new or changed ones."
-    )
-
-
-def retry_policy() -> dg.RetryPolicy:
-    """Retries for network-bound steps: exponential backoff with jitter, long enough together to ride out
-    a restart of the model server or Redis (10, 20, 40 s by default)."""
-    return dg.RetryPolicy(
-        max_retries=int(setting("ENRICHMENT_STEP_RETRIES")),
-        delay=float(setting("ENRICHMENT_STEP_RETRY_DELAY_SECONDS")),
-        backoff=dg.Backoff.EXPONENTIAL,
-        jitter=dg.Jitter.PLUS_MINUS,
-    )
 
 
 @dataclass
@@ -75,39 +51,28 @@ class FileRun:
     dead_letter_uri: str = ""
     worker_processes: int = 0
 
-    def dead_letter_metadata(self) -> dict:
-        """The files this run set aside, for the materialization: a count the UI plots, and each one's error."""
-        listed = [
-            f"- `{failure.name}` ({failure.attempts} attempts): {one_line(failure.error)}"
-            for failure in self.dead_lettered[:MAX_LISTED]
-        ]
-        return {
-            "dead_lettered_files": len(self.dead_lettered),
-            "dead_letters": dg.MetadataValue.md("\n".join(listed) or "none"),
-            "dead_letter_prefix": dg.MetadataValue.path(self.dead_letter_uri),
-        }
-
 
 def process_pending_files(
-    context: dg.AssetExecutionContext,
-    storage: PostingsStorage,
+    asset_name: str,
+    partition_key: str,
+    log: logging.Logger,
+    storage: PipelineStorage,
     sources: dict[str, str],
     full_refresh: bool,
     process_file: Callable[[str], dict],
     workers: CpuWorkers | None = None,
     before_checkpoint: Callable[[], None] = lambda: None,
 ) -> FileRun:
-    """Call `process_file(name)` for each input whose version is not yet in this asset's manifest; the
-    facts it returns are recorded, and the manifest is written every 30 s and at the end. `workers`, when
-    given, are started for the pending files (process_file hands them its CPU-bound part) and closed after.
+    """Call `process_file(name)` for each input whose version is not yet in the manifest of `asset_name`'s
+    partition `partition_key`, with progress logged to `log`; the facts it returns are recorded, and the
+    manifest is written every 30 s and at the end. `workers`, when given, are started for the pending files
+    (process_file hands them its CPU-bound part) and closed after.
     `before_checkpoint()` is called before each manifest write, so that what recorded facts point to is
     written first.
 
     A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
     manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files
     failing in a row, fail the step instead."""
-    asset_name = context.asset_key.to_user_string()
-    partition_key = context.partition_key
     started = time.perf_counter()
     manifest = storage.read_manifest(asset_name, partition_key)
     pending = manifest.pending(sources, full_refresh)
@@ -121,7 +86,7 @@ def process_pending_files(
     else:
         workers.start(len(pending))
         run.worker_processes = workers.processes
-    context.log.info(
+    log.info(
         f"{asset_name} {partition_key}: {len(pending)} of {len(sources)} files to process"
         + (" (full refresh)" if full_refresh else "")
         + (f", {workers.processes} worker processes" if workers.processes else "")
@@ -132,7 +97,7 @@ def process_pending_files(
     with closing(workers), closing(_in_order(attempt, pending)) as outcomes:
         for name, outcome in outcomes:
             if isinstance(outcome, FileFailure):
-                context.log.error(
+                log.error(
                     f"{asset_name} {partition_key}: {name} failed {outcome.attempts} times: {outcome.error}"
                 )
                 streak.failed(outcome)  # several in a row: an outage, the step fails instead
@@ -153,9 +118,7 @@ def process_pending_files(
                 storage.write_manifest(asset_name, partition_key, manifest)
                 last_checkpoint = now
             if now - last_progress >= PROGRESS_SECONDS:
-                context.log.info(
-                    f"{asset_name} {partition_key}: {run.files_processed}/{len(pending)} files done"
-                )
+                log.info(f"{asset_name} {partition_key}: {run.files_processed}/{len(pending)} files done")
                 last_progress = now
     # Written once every file is through, so that a step failed by an outage leaves no dead letter behind.
     for failure in run.dead_lettered:

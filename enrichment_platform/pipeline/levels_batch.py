@@ -10,6 +10,9 @@ from collections.abc import Iterator
 
 import xxhash
 
+from enrichment_platform.pipeline.locations import S3Location
+from enrichment_platform.pipeline.storage import PipelineStorage, S3AccessError
+
 BATCH_PREFIX = "levels-"
 BATCH_SUFFIX = ".digits"
 
@@ -62,6 +65,17 @@ def batch_names(run_id: str) -> Iterator[str]:
 
 
 def referenced_objects(entries: dict[str, dict]) -> set[str]:
-    """Names of the staged objects a manifest's entries point into: batches, or in manifests written before
-    batches (no offset), each file's own object, named after the file."""
-    return {entry["staged"] if "offset" in entry else name for name, entry in entries.items()}
+    """Names of the batch objects a manifest's entries point into."""
+    return {entry["staged"] for entry in entries.values()}
+
+
+def read_batched_levels(storage: PipelineStorage, staged: S3Location, name: str, entry: dict) -> bytes:
+    """A file's digits, read from the batch object its manifest entry points into and checked against the
+    entry's hash."""
+    digits = storage.get_range(staged, entry["staged"], entry["offset"], entry["length"])
+    if levels_hash(digits) != entry["levels_hash"]:
+        raise S3AccessError(
+            f"{staged.uri}{entry['staged']}: the levels of {name} at byte {entry['offset']} "
+            "do not match their hash; materialize seniority_augmented_postings again"
+        )
+    return digits

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable, Sequence
 
+from enrichment_platform.seniority.scale import LEVELS
+
 
 def share(part: int, whole: int) -> float:
     """part / whole, and 0.0 for an empty whole (nothing measured is nothing wrong)."""
@@ -14,7 +16,7 @@ def level_shares(counts: Sequence[int]) -> list[float]:
     return [share(count, total) for count in counts]
 
 
-def pooled_counts(distributions: Iterable[Sequence[int]], size: int = 7) -> list[int]:
+def pooled_counts(distributions: Iterable[Sequence[int]], size: int = len(LEVELS)) -> list[int]:
     """Element-wise sum of count vectors (e.g. the level counts of several files or partitions)."""
     pooled = [0] * size
     for counts in distributions:

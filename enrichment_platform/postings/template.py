@@ -4,10 +4,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from enrichment_platform.seniority.scale import LEVELS, MAX_LEVEL
+
 # What replaces a line's closing '}': the field with a placeholder digit, the brace, the line end.
 _PLACEHOLDER_SUFFIX = b',"seniority":0}\n'
 _DIGIT_FROM_END = 3  # the digit's place counted back from the end of its line: `N}\n`
-MAX_LEVEL = 7
 
 
 def seniority_template(lines: Sequence[bytes]) -> tuple[bytes, np.ndarray]:
@@ -35,21 +36,11 @@ def fill_seniority(template: bytes, digit_offsets: np.ndarray, digits: bytes) ->
     return output.tobytes()
 
 
-def splice_seniority(lines: Sequence[bytes], levels: np.ndarray) -> bytes:
-    """JSONL output: each valid line (ending in '}') with `"seniority": level` added as its last field."""
-    return fill_seniority(*seniority_template(lines), encode_levels(levels))
-
-
 def encode_levels(levels: np.ndarray) -> bytes:
     """Seniority levels as one ASCII digit per line (the staged form of the augmented asset)."""
     return (levels.astype(np.uint8) + ord("0")).tobytes()
 
 
-def decode_levels(data: bytes) -> np.ndarray:
-    """Inverse of `encode_levels`."""
-    return np.frombuffer(data, dtype=np.uint8) - ord("0")
-
-
 def level_counts(levels: np.ndarray) -> list[int]:
-    """Counts of levels 1..7, in order; anything else is out of range."""
-    return [int(np.count_nonzero(levels == level)) for level in range(1, 8)]
+    """Counts of each level of the scale, in order; anything else is out of range."""
+    return [int(np.count_nonzero(levels == level)) for level in LEVELS]

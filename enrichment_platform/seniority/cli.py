@@ -16,12 +16,8 @@ from enrichment_platform.seniority.server import (
     DEFAULT_PORT,
     serve,
 )
-from enrichment_platform.seniority.training_data import (
-    DEFAULT_TRAINING_DATA_PATH,
-    SEED,
-    summarize,
-    write_training_data,
-)
+from enrichment_platform.seniority.title_generator import SEED
+from enrichment_platform.seniority.training_data import DEFAULT_TRAINING_DATA_PATH
 
 logger = logging.getLogger("enrichment_platform.seniority")
 
@@ -53,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         type=Path,
         default=None,
-        help="model artifact (default $SENIORITY_MODEL_PATH or resources/model/seniority_model.joblib)",
+        help="model artifact (default $SENIORITY_MODEL_PATH or the artifact installed with the package)",
     )
     serve_parser.add_argument(
         "--grace",
@@ -92,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="artifact path (default $SENIORITY_MODEL_PATH or resources/model/seniority_model.joblib)",
+        help="artifact path (default $SENIORITY_MODEL_PATH or the artifact installed with the package)",
     )
 
     data_parser = commands.add_parser(
@@ -135,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
             print(format_report(metrics))
             print(f"wrote {out} and {out.parent / 'metrics.json'}")
         elif args.command == "build-training-data":
-            rows = write_training_data(args.out, args.seed)
+            from enrichment_platform.seniority.title_generator import generate_training_titles
+            from enrichment_platform.seniority.training_data import summarize, write_training_data
+
+            rows = generate_training_titles(args.seed)
+            write_training_data(rows, args.out)
             print(f"wrote {args.out}: {summarize(rows)}")
         elif args.command == "version":
             print(SeniorityClassifier.load(args.model).version)

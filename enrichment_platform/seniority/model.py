@@ -19,12 +19,14 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL_PATH = REPO_ROOT / "resources" / "model" / "seniority_model.joblib"
+from enrichment_platform.seniority.data_files import MODEL_DIR
+from enrichment_platform.seniority.scale import LEVELS
+
+DEFAULT_MODEL_PATH = MODEL_DIR / "seniority_model.joblib"
 MODEL_PATH_ENV = "SENIORITY_MODEL_PATH"
 ARTIFACT_FORMAT = 1
 
-SENIORITY_LEVELS = np.arange(1, 8)
+SENIORITY_LEVELS = np.array(LEVELS)
 # A title that is empty after trimming carries no signal; a bare role title without a seniority marker
 # ("Accountant", "Data Engineer") is level 2 in the training rules, so an empty one is treated the same.
 EMPTY_TITLE_SENIORITY = 2
@@ -210,7 +212,7 @@ def model_version(training_data: bytes, params: dict[str, Any] = HYPERPARAMS) ->
 
 
 def default_model_path() -> Path:
-    """Where the model artifact lives: $SENIORITY_MODEL_PATH, else resources/model/ in the repository."""
+    """Where the model artifact lives: $SENIORITY_MODEL_PATH, else the one shipped with the package."""
     configured = os.environ.get(MODEL_PATH_ENV)
     return Path(configured) if configured else DEFAULT_MODEL_PATH
 
@@ -244,7 +246,7 @@ class SeniorityClassifier:
         return cls(pipeline, model_version(training_data, params), params)
 
     def predict(self, companies: list[str], titles: list[str]) -> np.ndarray:
-        """Seniority 1..7 (int32) for each (company, title) pair; the company is not used by this model.
+        """Seniority (int32, in LEVELS) for each (company, title) pair; the company is not used by this model.
 
         Titles that are empty after normalization (blank, whitespace only) get EMPTY_TITLE_SENIORITY.
         """

@@ -8,8 +8,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from grpc_tools import protoc
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROTO_PATH = REPO_ROOT / "proto" / "seniority.proto"
 STUBS_DIR = Path(__file__).resolve().parent
@@ -19,6 +17,9 @@ GENERATED_FILES = ("seniority_pb2.py", "seniority_pb2.pyi", "seniority_pb2_grpc.
 
 def compile_proto(proto_path: Path, out_dir: Path, *, descriptor_set: Path | None = None) -> None:
     """Run grpc_tools.protoc on one proto file, writing Python, typing and gRPC stubs into out_dir."""
+    # grpcio-tools is a development dependency: the server imports the committed stubs, never protoc.
+    from grpc_tools import protoc
+
     args = [
         "grpc_tools.protoc",
         f"-I{proto_path.parent}",

@@ -20,9 +20,9 @@ from enrichment_platform.seniority.model import (
 )
 from enrichment_platform.seniority.training_data import (
     DEFAULT_TRAINING_DATA_PATH,
-    SPEC_EXAMPLES,
     LabeledTitle,
     read_training_data,
+    spec_examples,
     title_key,
 )
 
@@ -41,7 +41,7 @@ class TrainTestSplit:
 
 def split_training_data(rows: list[LabeledTitle], params: dict[str, Any] = HYPERPARAMS) -> TrainTestSplit:
     """Stratified split with a fixed seed; the SPEC's own scale examples always stay in the training part."""
-    spec_keys = {title_key(title) for title, _, _ in SPEC_EXAMPLES}
+    spec_keys = {title_key(example.title) for example in spec_examples()}
     pinned = [row for row in rows if title_key(row.title) in spec_keys]
     rest = [row for row in rows if title_key(row.title) not in spec_keys]
     train_rows, test_rows = train_test_split(
@@ -60,7 +60,7 @@ def split_training_data(rows: list[LabeledTitle], params: dict[str, Any] = HYPER
 
 
 def evaluate(model: SeniorityClassifier, titles: list[str], levels: np.ndarray) -> dict[str, Any]:
-    """Accuracy and confusion matrix (rows = true level 1..7, columns = predicted) on labeled titles."""
+    """Accuracy and confusion matrix (rows = true level, columns = predicted, both in LEVELS order)."""
     predicted = model.predict([""] * len(titles), titles)
     return {
         "accuracy": round(float(accuracy_score(levels, predicted)), 4),

@@ -1,4 +1,4 @@
-"""run_failure_webhook against a real failed partition run and a local HTTP server standing in for the webhook."""
+"""run_failure_webhook against a real failed partition run and a local HTTP server as the webhook."""
 
 import json
 import threading
@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from enrichment_platform.defs.alerts import run_failure_webhook
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform_tests.support.harness import run_flow
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ SECRET_PATH = "/hooks/T000/B000/s3cr3t-token"
 
 
 class Webhook:
-    """A local HTTP endpoint that records each POSTed JSON body and answers the scripted statuses (then 200)."""
+    """A local HTTP endpoint recording each POSTed JSON body, answering the scripted statuses, then 200."""
 
     def __init__(self, statuses: list[int]):
         self.statuses = list(statuses)

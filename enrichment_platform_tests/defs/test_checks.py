@@ -6,15 +6,13 @@ import dagster as dg
 import orjson
 import pytest
 
-from enrichment_platform.defs import checks as checks_module
-from enrichment_platform.defs.checks import (
-    conservation,
+from enrichment_platform.defs.checks import quality
+from enrichment_platform.defs.checks.contract import conservation, one_output_per_input, seniority_in_range
+from enrichment_platform.defs.checks.quality import (
     duplicate_url_rate,
-    one_output_per_input,
     raw_freshness,
     raw_schema_completeness,
     seniority_distribution_drift,
-    seniority_in_range,
 )
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.pipeline.manifest import Manifest
@@ -29,7 +27,7 @@ LINE = b'{"company": "Acme", "title": "CFO"}\n'
 def run_checks(instance, checks, assets=()):
     result = dg.materialize(
         [*FLOW, *CHECKS],
-        # A selection of checks alone has no partitions definition for `materialize`; the UI has no such limit.
+        # A selection of checks alone gives `materialize` no partitions definition; the UI has no such limit.
         selection=dg.AssetSelection.assets(*assets or [FLOW[0]]).without_checks()
         | dg.AssetSelection.checks(*checks),
         partition_key=DAY,
@@ -92,7 +90,7 @@ def jsonl(lines: list[bytes]) -> bytes:
 
 
 def set_clock(monkeypatch, seconds: float) -> None:
-    monkeypatch.setattr(checks_module, "now_seconds", lambda: seconds)
+    monkeypatch.setattr(quality, "now_seconds", lambda: seconds)
 
 
 def put_augmented_levels(bucket, day: str, levels: list[int]) -> None:

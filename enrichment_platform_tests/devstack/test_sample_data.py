@@ -1,4 +1,5 @@
-"""The sample generator is deterministic and produces what the SPEC says the scraper drops."""
+"""The sample generator is deterministic and produces what the SPEC says the scraper drops, from the
+vocabulary the benchmark's generator shares."""
 
 import datetime as dt
 import json
@@ -9,7 +10,8 @@ from collections import Counter, defaultdict
 import boto3
 import pytest
 
-from enrichment_platform.devstack import sample_data
+from enrichment_platform.bench import data as bench_data
+from enrichment_platform.devstack import sample_data, synthetic
 
 TIMESTAMP = 1721183934  # 2024-07-17T02:38:54Z
 URL = re.compile(r"^https://www\.[a-z0-9]+\.com/job/\d{10}/$")
@@ -112,16 +114,9 @@ def test_valid_lines_look_like_the_spec_example(day_files):
 
 def test_every_bad_line_kind_and_blank_lines_appear(day_files):
     kinds = Counter(_classify(line) for _, data in day_files for line in _lines(data))
-    for kind in (
-        "invalid_utf8",
-        "invalid_json",
-        "json_array",
-        "missing_title",
-        "title_not_string",
-        "empty_title",
-        "company_not_string",
-        "blank",
-    ):
+    for kind in (*synthetic.BAD_LINE_KINDS, "blank"):
+        if kind == "truncated_json":
+            kind = "invalid_json"  # a cut-off line does not parse either
         assert kinds[kind] > 0, f"no {kind} line in {dict(kinds)}"
     lines = sum(kinds.values())
     bad = lines - kinds["valid"] - kinds["blank"]
@@ -152,7 +147,7 @@ def test_spelling_variants_normalize_to_a_canonical_pair(day_files):
                 assert (company, title) in canonical, (posting["company"], posting["title"])
             spellings[(company, title)].add(posting["title"])
     assert any(len(titles) > 1 for titles in spellings.values())
-    canonical_titles = {title for title, _ in sample_data.job_titles()}
+    canonical_titles = {title for title, _ in synthetic.job_titles()}
     variants = {title for titles in spellings.values() for title in titles} - canonical_titles
     assert any("  " in title for title in variants)
     assert any(title.isupper() for title in variants)
@@ -172,10 +167,10 @@ def test_pairs_repeat_within_and_across_files(day_files):
 
 
 def test_titles_span_all_seven_seniority_levels():
-    levels = Counter(level for _, level in sample_data.job_titles())
+    levels = Counter(level for _, level in synthetic.job_titles())
     assert set(levels) == set(range(1, 8))
     assert len(sample_data.companies()) >= 200
-    titles = dict(sample_data.job_titles())
+    titles = dict(synthetic.job_titles())
     # The SPEC scale's own conventions.
     assert titles["Head of Legal"] == 5 and titles["VP Network Engineering"] == 5
     assert titles["Director of Engineering"] == 6 and titles["CFO"] == 7
@@ -223,3 +218,27 @@ def test_cli_upload_uses_raw_postings_uri(s3_buckets):
     assert [item["Key"] for item in listed["Contents"]] == [
         f"job-postings-raw/{name}" for name, _ in sample_data.generate_day("2024-07-17", 1, 20, seed=0)
     ]
+
+
+def test_benchmark_files_draw_from_the_same_vocabulary():
+    universe = bench_data.Universe.build(size=2000, zipf_exponent=1.1, seed=7)
+    data, ranks = bench_data.generate_file(universe, TIMESTAMP, 3000, seed=1, bad_rate=0.05)
+    kinds = Counter(_classify(line) for line in _lines(data))
+    assert kinds["valid"] == len(ranks)
+    assert {kind for kind in kinds if kind != "valid"} <= {*synthetic.BAD_LINE_KINDS} - {"truncated_json"}
+    titles = {title for title, _ in synthetic.job_titles()}
+    companies = set(synthetic.company_names(len(universe.companies)))
+    # Pairs the universe drew twice get a numbered title; the rest are the vocabulary's own.
+    assert sum(title in titles for title in universe.titles) > 0.9 * len(universe.titles)
+    postings = _valid_postings(data)
+    for posting, rank in zip(postings, ranks):
+        assert posting["company"] == universe.companies[rank] and posting["company"] in companies
+        assert _normalize(posting["title"]) == _normalize(universe.titles[rank])
+    assert {posting["location"] for posting in postings} <= set(synthetic.locations())
+    assert any(posting["title"] != universe.titles[rank] for posting, rank in zip(postings, ranks))
+
+
+def test_company_names_beyond_the_combinations_are_numbered_and_distinct():
+    names = synthetic.company_names(5000)
+    assert len(set(names)) == 5000
+    assert names[:320] == sample_data.companies()

@@ -79,4 +79,9 @@ def test_a_success_after_failures_at_one_instant_starts_the_count_again():
     breaker.record_success()  # the survivor answered the retries
     clock.now += 1
     breaker.record_failure()
-    breaker.before_call("model")
+    breaker.before_call("model")  # one failure since the success: still closed
+    clock.now += 1
+    breaker.record_failure()
+    breaker.record_failure()
+    with pytest.raises(CircuitOpenError, match="failed 3 times in a row"):
+        breaker.before_call("model")

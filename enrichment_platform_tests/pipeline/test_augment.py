@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from enrichment_platform.pipeline.augment import WAIT, assign_seniority
+from enrichment_platform.pipeline.augment import WAIT, distinct_pairs, seniority_of_pairs
 
 
 class DictCache:
@@ -43,8 +43,14 @@ class CountingModel:
 
 
 def run(cache, model, companies, titles, **options):
-    return assign_seniority(
-        companies, titles, cache.lookup_and_claim, model.infer, cache.store, cache.release, **options
+    """Seniority per posting of one file's postings, with the cache and model given."""
+    return seniority_of_pairs(
+        distinct_pairs(companies, titles),
+        cache.lookup_and_claim,
+        model.infer,
+        cache.store,
+        cache.release,
+        **options,
     )
 
 
@@ -93,8 +99,12 @@ def test_failed_inference_gives_its_claims_back():
         raise ConnectionError("model down")
 
     with pytest.raises(ConnectionError):
-        assign_seniority(
-            ["Acme"], ["Clerk"], cache.lookup_and_claim, broken_model, cache.store, cache.release
+        seniority_of_pairs(
+            distinct_pairs(["Acme"], ["Clerk"]),
+            cache.lookup_and_claim,
+            broken_model,
+            cache.store,
+            cache.release,
         )
     assert len(cache.released) == 1
 

@@ -18,8 +18,10 @@ class Outage(RuntimeError):
     """Stands for an infrastructure error (Redis, the model, S3 as a whole)."""
 
 
-def failing(times: int, error: Exception = ValueError("unreadable")):
-    """A process_file that fails `times` times, then returns facts; it counts its calls."""
+def failing(times: int, error: Exception | None = None):
+    """A process_file that fails `times` times (with ValueError unless `error` is given), then returns facts;
+    it counts its calls."""
+    error = error or ValueError("unreadable")
     calls = []
 
     def process(name: str) -> dict:
@@ -88,6 +90,9 @@ def test_a_file_succeeding_between_failures_keeps_them_dead_letters():
     streak.succeeded()
     streak.failed(failure("4.jsonl"))
     streak.failed(failure("5.jsonl"))  # two in a row again: still files of their own
+    # The streak counts from the success: the third failure after it names only the three since.
+    with pytest.raises(FilesFailingInARowError, match=r"3 files in a row .*\(4.jsonl, 5.jsonl, 6.jsonl\)"):
+        streak.failed(failure("6.jsonl"))
 
 
 def test_dead_letter_record_says_which_version_failed_where_how_often_when_and_why():

@@ -2,12 +2,17 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from enrichment_platform.pipeline.levels_batch import (
     LevelsBatch,
     batch_names,
     levels_hash,
+    read_batched_levels,
     referenced_objects,
 )
+from enrichment_platform.pipeline.locations import S3Location
+from enrichment_platform.pipeline.storage import S3AccessError
 
 
 def test_each_file_is_found_at_its_offset_when_added_from_many_threads():
@@ -52,10 +57,31 @@ def test_batch_names_are_unique_to_a_run():
     assert next(batch_names("xyz")) not in (first, second)
 
 
-def test_referenced_objects_are_batches_or_a_file_s_own_object_in_older_manifests():
+def test_referenced_objects_are_the_batches_entries_point_into():
     entries = {
         "a": {"staged": "levels-r-000001.digits", "offset": 0},
         "b": {"staged": "levels-r-000002.digits", "offset": 5},
-        "c.jsonl": {"staged": "0123abcd"},
-    }  # written before batches: the object is named after the file
-    assert referenced_objects(entries) == {"levels-r-000001.digits", "levels-r-000002.digits", "c.jsonl"}
+        "c": {"staged": "levels-r-000002.digits", "offset": 9},
+    }
+    assert referenced_objects(entries) == {"levels-r-000001.digits", "levels-r-000002.digits"}
+
+
+class StagedObjects:
+    """Ranged reads of objects kept in a dict, as the storage resource makes them in S3."""
+
+    def __init__(self, objects: dict[str, bytes]):
+        self.objects = objects
+
+    def get_range(self, location, name, offset, length):
+        return self.objects[name][offset : offset + length]
+
+
+def test_a_file_s_levels_are_read_back_from_its_batch_and_refused_when_changed():
+    batch = LevelsBatch(batch_names("r"))
+    batch.add(b"12")
+    entry = batch.add(b"777")
+    name, data = batch.take()
+    staged = S3Location("bucket", "staging/")
+    assert read_batched_levels(StagedObjects({name: data}), staged, "f.jsonl", entry) == b"777"
+    with pytest.raises(S3AccessError, match="levels of f.jsonl at byte 2 do not match their hash"):
+        read_batched_levels(StagedObjects({name: b"12771"}), staged, "f.jsonl", entry)

@@ -9,10 +9,15 @@ import orjson
 import pytest
 
 from enrichment_platform.postings.parse import parse_postings
-from enrichment_platform.postings.template import splice_seniority
+from enrichment_platform.postings.template import encode_levels, fill_seniority, seniority_template
 
 BOM = b"\xef\xbb\xbf"
 MB = 1 << 20
+
+
+def splice_seniority(lines: list[bytes], levels: np.ndarray) -> bytes:
+    """The output of `lines` with `levels`, as the validation (template) and export (fill) steps build it."""
+    return fill_seniority(*seniority_template(lines), encode_levels(levels))
 
 
 def post(**fields) -> bytes:

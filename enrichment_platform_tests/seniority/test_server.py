@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
 from enrichment_platform.seniority.model import EMPTY_TITLE_SENIORITY, SeniorityClassifier
+from enrichment_platform.seniority.scale import LEVELS
 from enrichment_platform.seniority.server import (
     MAX_BATCH_SIZE,
     SERVICE_NAME,
@@ -95,7 +96,7 @@ def test_seniority_levels_follow_the_model(stub):
 def test_a_full_batch_gets_levels_one_to_seven(stub):
     response = stub.InferSeniority(numbered_batch(MAX_BATCH_SIZE))
     assert len(response.batch) == MAX_BATCH_SIZE
-    assert {item.seniority for item in response.batch} <= set(range(1, 8))
+    assert {item.seniority for item in response.batch} <= set(LEVELS)
 
 
 def test_batch_over_the_limit_is_invalid_argument(stub):

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -90,3 +92,27 @@ def test_regenerating_the_stubs_reproduces_the_committed_files(tmp_path):
 def test_grpc_stub_imports_messages_from_the_package():
     assert seniority_pb2_grpc.seniority__pb2 is seniority_pb2
     assert seniority_pb2.SeniorityRequest.__module__ == "enrichment_platform.seniority.seniority_pb2"
+
+
+NO_PROTO_COMPILER = """
+import sys
+
+
+class NoProtoCompiler:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "grpc_tools":
+            raise ImportError("No module named 'grpc_tools'")
+
+
+sys.meta_path.insert(0, NoProtoCompiler())
+import enrichment_platform.seniority.cli
+import enrichment_platform.seniority.server
+print("serving imports without grpc_tools")
+"""
+
+
+def test_serving_imports_without_the_proto_compiler():
+    # grpcio-tools is a development dependency; a plain install has only the committed stubs.
+    completed = subprocess.run([sys.executable, "-c", NO_PROTO_COMPILER], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "serving imports without grpc_tools" in completed.stdout

@@ -3,16 +3,18 @@ from collections import Counter
 
 import pytest
 
+from enrichment_platform.seniority.posting_noise import add_posting_noise
+from enrichment_platform.seniority.scale import LEVELS
+from enrichment_platform.seniority.title_generator import SEED, generate_training_titles
 from enrichment_platform.seniority.training_data import (
     DEFAULT_TRAINING_DATA_PATH,
-    SEED,
-    SPEC_EXAMPLES,
-    add_posting_noise,
-    generate_training_titles,
     read_training_data,
+    spec_examples,
     title_key,
     training_csv_bytes,
+    write_training_data,
 )
+from enrichment_platform.seniority.vocabulary import load_vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_at_least_forty_families(rows):
 
 def test_every_level_is_well_represented(rows):
     per_level = Counter(row.seniority for row in rows)
-    assert sorted(per_level) == [1, 2, 3, 4, 5, 6, 7]
+    assert tuple(sorted(per_level)) == LEVELS
     assert min(per_level.values()) >= 500
 
 
@@ -72,8 +74,27 @@ def test_spec_conventions_are_labeled_as_the_spec_says(label_by_title, title, le
 
 
 def test_all_spec_scale_examples_are_present_with_their_levels(label_by_title):
-    for title, level, _ in SPEC_EXAMPLES:
-        assert label_by_title[title_key(title)] == level, title
+    examples = spec_examples()
+    assert {example.seniority for example in examples} == set(LEVELS)
+    for example in examples:
+        assert label_by_title[title_key(example.title)] == example.seniority, example.title
+
+
+def test_vocabulary_files_load_with_levels_on_the_scale():
+    vocabulary = load_vocabulary()
+    assert len(vocabulary.families) >= 40
+    assert tuple(vocabulary.titles_per_level) == LEVELS
+    for family in vocabulary.families:
+        assert {level for _, level in family.roles} <= set(LEVELS), family.name
+        assert set(family.extra) <= set(LEVELS), family.name
+    for by_level in vocabulary.language_patterns.values():
+        assert tuple(by_level) == LEVELS
+
+
+def test_written_csv_reads_back_as_the_same_rows(tmp_path):
+    rows = spec_examples()
+    write_training_data(rows, tmp_path / "titles.csv")
+    assert read_training_data(tmp_path / "titles.csv") == rows
 
 
 def test_conventions_hold_across_the_generated_titles(rows):

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from enrichment_platform.devstack.services import LOCALHOST
+from enrichment_platform.devstack.processes import LOCALHOST
 
 S3_ERRORS = {
     503: ("Service Unavailable", "SlowDown", "Please reduce your request rate."),

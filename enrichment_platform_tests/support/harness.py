@@ -1,4 +1,4 @@
-"""Running the real flow in tests: the test bucket in SPEC terms, one-partition runs, their metadata, sensor ticks."""
+"""Running the real flow in tests: the test bucket, one-partition runs, their metadata, sensor ticks."""
 
 import logging
 import shutil

@@ -6,7 +6,7 @@ from concurrent import futures
 import grpc
 import pytest
 
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
 
 

@@ -8,14 +8,16 @@ import dagster as dg
 
 from enrichment_platform.cache.known_levels import KnownLevels
 from enrichment_platform.defs.assets import raw
+from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
-from enrichment_platform.defs.resources.s3 import MANIFEST_NAME, PostingsStorage
+from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.augment import seniority_of_pairs
 from enrichment_platform.pipeline.hand_off import LocalStage, load_pairs
-from enrichment_platform.pipeline.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import LevelsBatch, batch_names, referenced_objects
+from enrichment_platform.pipeline.storage import MANIFEST_NAME
 from enrichment_platform.postings.template import encode_levels, level_counts
 
 ASSET_NAME = "seniority_augmented_postings"
@@ -103,7 +105,14 @@ def seniority_augmented_postings(
         }
 
     run = process_pending_files(
-        context, storage, sources, config.full_refresh, augment_file, before_checkpoint=put_batch
+        ASSET_NAME,
+        partition_key,
+        context.log,
+        storage,
+        sources,
+        config.full_refresh,
+        augment_file,
+        before_checkpoint=put_batch,
     )
     keep = referenced_objects(run.manifest.files) | {MANIFEST_NAME}
     for name in storage.names_older_than(staged, UNREFERENCED_BATCH_SECONDS):
@@ -126,6 +135,6 @@ def seniority_augmented_postings(
             **{stage_name: round(totals[stage_name], 3) for stage_name in TIMED_STAGES},
             "seconds": round(run.seconds, 3),
             "dagster/row_count": run.manifest.total("lines"),
-            **run.dead_letter_metadata(),
+            **dead_letter_metadata(run),
         }
     )

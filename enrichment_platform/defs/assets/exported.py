@@ -3,34 +3,15 @@
 import dagster as dg
 
 from enrichment_platform.defs.assets import augmented, raw
+from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
-from enrichment_platform.defs.resources.s3 import PostingsStorage, S3AccessError
+from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.hand_off import LocalStage, load_template
-from enrichment_platform.pipeline.incremental import IncrementalConfig, process_pending_files, retry_policy
-from enrichment_platform.pipeline.levels_batch import levels_hash
-from enrichment_platform.pipeline.locations import S3Location
+from enrichment_platform.pipeline.incremental import process_pending_files
+from enrichment_platform.pipeline.levels_batch import read_batched_levels
 from enrichment_platform.postings.template import fill_seniority
 
 ASSET_NAME = "exported_job_postings"
-
-
-def levels_version(entry: dict) -> str:
-    """The version of a file's staged levels: the hash of its digits (in older manifests, with one object
-    per file, that object's ETag)."""
-    return entry.get("levels_hash") or entry["staged"]
-
-
-def read_staged_levels(storage: PostingsStorage, staged: S3Location, name: str, entry: dict) -> bytes:
-    """A file's digits from the batch object its manifest entry points into (or its own older object)."""
-    if "offset" not in entry:
-        return storage.get(staged, name, expected_etag=entry["staged"])
-    digits = storage.get_range(staged, entry["staged"], entry["offset"], entry["length"])
-    if levels_hash(digits) != entry["levels_hash"]:
-        raise S3AccessError(
-            f"{staged.uri}{entry['staged']}: the levels of {name} at byte {entry['offset']} "
-            "do not match their hash; materialize seniority_augmented_postings again"
-        )
-    return digits
 
 
 @dg.asset(
@@ -52,7 +33,7 @@ def exported_job_postings(
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     levels_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     sources = {
-        name: f"{raw_files[name]['source']}+{levels_version(entry)}"
+        name: f"{raw_files[name]['source']}+{entry['levels_hash']}"
         for name, entry in levels_files.items()
         if name in raw_files
     }
@@ -60,13 +41,15 @@ def exported_job_postings(
     def export_file(name: str) -> dict:
         template, digit_offsets = load_template(stage, storage, name, raw_files[name]["source"])
         entry = levels_files[name]
-        digits = stage.read("levels", name, levels_version(entry))
+        digits = stage.read("levels", name, entry["levels_hash"])
         if digits is None:
-            digits = read_staged_levels(storage, levels_staged, name, entry)
+            digits = read_batched_levels(storage, levels_staged, name, entry)
         output = fill_seniority(template, digit_offsets, digits)
         return {"lines": len(digit_offsets), "etag": storage.put(storage.augmented, name, output)}
 
-    run = process_pending_files(context, storage, sources, config.full_refresh, export_file)
+    run = process_pending_files(
+        ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, export_file
+    )
     stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed
     return dg.MaterializeResult(
         metadata={
@@ -76,6 +59,6 @@ def exported_job_postings(
             "dagster/row_count": run.manifest.total("lines"),
             "seconds": round(run.seconds, 3),
             "output": dg.MetadataValue.path(storage.augmented.uri),
-            **run.dead_letter_metadata(),
+            **dead_letter_metadata(run),
         }
     )

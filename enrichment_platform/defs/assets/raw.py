@@ -2,10 +2,11 @@
 
 import dagster as dg
 
+from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.hand_off import LocalStage, validate_and_stage, validate_incoming
-from enrichment_platform.pipeline.incremental import IncrementalConfig, process_pending_files, retry_policy
+from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.workers import CpuWorkers
 
 ASSET_NAME = "raw_job_postings"
@@ -45,7 +46,9 @@ def raw_job_postings(
             storage.delete(storage.quarantine, name)  # an earlier version of this file had bad lines
         return facts
 
-    run = process_pending_files(context, storage, sources, config.full_refresh, validate_file, workers)
+    run = process_pending_files(
+        ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, validate_file, workers
+    )
     manifest = run.manifest
     return dg.MaterializeResult(
         metadata={
@@ -61,6 +64,6 @@ def raw_job_postings(
             "seconds": round(run.seconds, 3),
             "worker_processes": run.worker_processes,  # validating files beside this step's downloads
             "quarantine": dg.MetadataValue.path(storage.quarantine.uri),
-            **run.dead_letter_metadata(),
+            **dead_letter_metadata(run),
         }
     )

@@ -14,9 +14,11 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 from enrichment_platform.model_client.breaker import CircuitBreaker, CircuitOpenError
+from enrichment_platform.model_client.errors import ModelContractError, ModelUnavailableError
 from enrichment_platform.model_client.pacing import RateLimiter
 from enrichment_platform.model_client.shared_capacity import SharedRateLimiter
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
+from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
 MAX_BATCH = 1_000  # the SPEC's limit per request
 RETRYABLE = {
@@ -25,8 +27,9 @@ RETRYABLE = {
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 UNVERSIONED = "unversioned"
-# Round robin over every address the target resolves to (`dns:///model:50051`, `ipv4:10.0.0.1:50051,10.0.0.2:50051`),
-# skipping replicas whose grpc.health.v1 status is not SERVING (e.g. draining after SIGTERM).
+# Round robin over every address the target resolves to (`dns:///model:50051`,
+# `ipv4:10.0.0.1:50051,10.0.0.2:50051`), skipping replicas whose grpc.health.v1 status is not SERVING
+# (e.g. draining after SIGTERM).
 SERVICE_CONFIG = json.dumps(
     {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
 )
@@ -35,14 +38,6 @@ CHANNEL_OPTIONS = [
     # A service config published in DNS (TXT records) must not switch the policy back to pick_first.
     ("grpc.service_config_disable_resolution", 1),
 ]
-
-
-class ModelUnavailableError(RuntimeError):
-    """The model endpoint could not answer (infrastructure, retried by Dagster)."""
-
-
-class ModelContractError(RuntimeError):
-    """The model answered something the SPEC does not allow (a level outside 1..7, a lost uuid)."""
 
 
 def _read_pem(variable: str, path: str) -> bytes | None:
@@ -125,7 +120,8 @@ class SeniorityModelClient(dg.ConfigurableResource):
         """TLS from the PEM files (None: plaintext); with a client certificate and key, mutual TLS."""
         if bool(self.tls_cert_path) != bool(self.tls_key_path):
             raise ValueError(
-                "SENIORITY_MODEL_TLS_CERT and SENIORITY_MODEL_TLS_KEY go together: set both for mutual TLS, or neither"
+                "SENIORITY_MODEL_TLS_CERT and SENIORITY_MODEL_TLS_KEY go together: "
+                "set both for mutual TLS, or neither"
             )
         if not (self.tls_ca_path or self.tls_cert_path):
             return None
@@ -141,13 +137,14 @@ class SeniorityModelClient(dg.ConfigurableResource):
         # A refused TLS handshake reaches the client only as "Socket closed": name the settings that cause it.
         if self.tls_cert_path:
             return (
-                "Check SENIORITY_MODEL_TARGET and the server; over mutual TLS, also that SENIORITY_MODEL_TLS_CA "
-                "signed the server's certificate and the server's --tls-client-ca signed SENIORITY_MODEL_TLS_CERT."
+                "Check SENIORITY_MODEL_TARGET and the server; over mutual TLS, also that "
+                "SENIORITY_MODEL_TLS_CA signed the server's certificate and the server's --tls-client-ca "
+                "signed SENIORITY_MODEL_TLS_CERT."
             )
         if self.tls_ca_path:
             return (
-                "Check SENIORITY_MODEL_TARGET and the server; over TLS, also SENIORITY_MODEL_TLS_CA, and if the "
-                "server asks for client certificates (--tls-client-ca), set SENIORITY_MODEL_TLS_CERT and "
+                "Check SENIORITY_MODEL_TARGET and the server; over TLS, also SENIORITY_MODEL_TLS_CA, and if "
+                "the server asks for client certificates (--tls-client-ca), set SENIORITY_MODEL_TLS_CERT and "
                 "SENIORITY_MODEL_TLS_KEY."
             )
         return "Check SENIORITY_MODEL_TARGET and the server."
@@ -185,7 +182,8 @@ class SeniorityModelClient(dg.ConfigurableResource):
         raise AssertionError("unreachable")
 
     def model_version(self) -> str:
-        """The cache namespace: the configured version, else the server's `x-model-version`, else 'unversioned'."""
+        """The cache namespace: the configured version, else the server's `x-model-version`, else
+        'unversioned'."""
         if self.model_version_override:
             return self.model_version_override
         _, call = self._call(seniority_pb2.SeniorityRequestBatch())
@@ -210,10 +208,10 @@ class SeniorityModelClient(dg.ConfigurableResource):
                     raise ModelContractError(
                         f"seniority model at {self.target} answered unknown uuid {answer.uuid}"
                     )
-                if not 1 <= answer.seniority <= 7:
+                if not MIN_LEVEL <= answer.seniority <= MAX_LEVEL:
                     raise ModelContractError(
                         f"seniority model at {self.target} answered seniority {answer.seniority} for "
-                        f"{pairs[answer.uuid]!r}; the SPEC allows 1..7"
+                        f"{pairs[answer.uuid]!r}; the SPEC allows {MIN_LEVEL}..{MAX_LEVEL}"
                     )
                 levels[answer.uuid] = answer.seniority
             # Re-ask only the uuids the answer left out.

@@ -14,7 +14,8 @@ _AWS_QUEUE_URL = re.compile(r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com/")
 
 
 class QueueAccessError(RuntimeError):
-    """SQS could not be reached or refused a request (infrastructure: the tick fails and the next one retries)."""
+    """SQS could not be reached or refused a request (infrastructure: the tick fails, the next one
+    retries)."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class QueueMessage:
 
 
 class RawPostingsQueue(dg.ConfigurableResource):
-    """Receives and deletes S3 event messages; an empty `queue_url` means there is no queue (the sensor lists S3)."""
+    """Receives and deletes S3 event messages; an empty `queue_url` means there is no queue (the sensor
+    lists S3)."""
 
     queue_url: str = ""
     wait_seconds: int = 1  # long polling: asks every SQS server, so an answer is empty only when the queue is
@@ -42,8 +44,8 @@ class RawPostingsQueue(dg.ConfigurableResource):
 
     def _failed(self, action: str, error: Exception) -> QueueAccessError:
         return QueueAccessError(
-            f"SQS {action} failed for {self.queue_url}: {error}. Check RAW_POSTINGS_QUEUE_URL, AWS_ENDPOINT_URL, "
-            "credentials and the queue's access policy."
+            f"SQS {action} failed for {self.queue_url}: {error}. Check RAW_POSTINGS_QUEUE_URL, "
+            "AWS_ENDPOINT_URL, credentials and the queue's access policy."
         )
 
     def receive(self, max_messages: int) -> list[QueueMessage]:

@@ -1,11 +1,10 @@
-"""Where postings live in S3: raw, augmented, quarantine and staging prefixes, and the reads/writes on them."""
+"""Where postings live in S3 as a Dagster resource: the raw, augmented, quarantine and staging prefixes,
+and the reads and writes on them."""
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import botocore.exceptions
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
@@ -13,65 +12,7 @@ from pydantic import PrivateAttr
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_file
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.pipeline.manifest import Manifest
-
-MANIFEST_NAME = "_manifest.json"
-DEAD_LETTER_SUFFIX = ".json"
-
-
-class S3AccessError(RuntimeError):
-    """S3 refused a request for one key (the object is missing, archived, forbidden or changed)."""
-
-
-class S3UnavailableError(S3AccessError):
-    """S3 as a whole failed: unreachable, throttling or erring after the client's retries, a missing bucket or
-    bad credentials (infrastructure: the step fails and Dagster retries it)."""
-
-
-# Codes S3 gives for the service, the bucket or the caller as a whole, never for one object alone.
-SERVICE_WIDE_CODES = {
-    "NoSuchBucket",
-    "AllAccessDisabled",
-    "AccountProblem",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-    "TokenRefreshRequired",
-    "RequestTimeTooSkewed",
-    "RequestTimeout",
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "ServiceUnavailable",
-    "InternalError",
-}
-
-
-def _service_wide(error: Exception) -> bool:
-    if not isinstance(error, botocore.exceptions.ClientError):
-        return True  # no answer from S3 at all: endpoint, connection, timeout, credentials
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return status >= 500 or error.response.get("Error", {}).get("Code") in SERVICE_WIDE_CODES
-
-
-@contextmanager
-def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[None]:
-    """Turn botocore failures into one error that says what was attempted where, and whether S3 as a whole
-    (S3UnavailableError) or this one object (S3AccessError) failed."""
-    try:
-        yield
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        where = (
-            f"S3 {action} failed for s3://{location.bucket}/{location.key(name)}: {str(error).rstrip('.')}."
-        )
-        if _service_wide(error):
-            raise S3UnavailableError(
-                f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and errors "
-                "of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the step."
-            ) from error
-        raise S3AccessError(
-            f"{where} S3 refused it for this key; check the object and its permissions."
-        ) from error
+from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, MANIFEST_NAME, S3AccessError, s3_errors
 
 
 class PostingsStorage(dg.ConfigurableResource):
@@ -166,8 +107,9 @@ class PostingsStorage(dg.ConfigurableResource):
         etag = response["ETag"].strip('"')
         if expected_etag and etag != expected_etag:
             raise S3AccessError(
-                f"s3://{location.bucket}/{location.key(name)} changed since it was validated (ETag {expected_etag} "
-                f"is now {etag}); materialize the partition again so that raw_job_postings validates it anew"
+                f"s3://{location.bucket}/{location.key(name)} changed since it was validated "
+                f"(ETag {expected_etag} is now {etag}); materialize the partition again so that "
+                "raw_job_postings validates it anew"
             )
         return data
 

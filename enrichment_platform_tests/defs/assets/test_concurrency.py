@@ -24,7 +24,7 @@ DAYS = {
 def test_four_concurrent_partition_runs_request_each_new_pair_once(bucket, serve, tmp_path):
     model = ScriptedModel(delay=0.05)
     target = serve(model)
-    for index, (day, midnight) in enumerate(DAYS.items()):
+    for index, midnight in enumerate(DAYS.values()):
         lines = [
             orjson.dumps({"company": "Acme", "title": f"Engineer {i}" if i % 2 else f"ENGINEER  {i}"})
             for i in range(index * 100, index * 100 + 400)

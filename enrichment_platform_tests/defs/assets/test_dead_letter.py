@@ -8,7 +8,7 @@ import redis
 from enrichment_platform.defs.assets.raw import raw_job_postings
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.defs.resources.cache import SeniorityCache
-from enrichment_platform.devstack import services
+from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform_tests.support.harness import (
     failure_messages,
     materialization_metadata,
@@ -113,7 +113,7 @@ def test_files_failing_one_after_another_fail_the_step_and_dead_letter_none(buck
 def test_redis_failing_inside_every_file_fails_the_step_and_dead_letters_none(bucket, instance, tmp_path):
     for index, name in enumerate(NAMES):
         bucket.put(RAW, name, day_file(index))
-    with services.start_redis(tmp_path / "redis") as own:
+    with start_redis(tmp_path / "redis") as own:
         # A user that may connect and ping but run no lookup: Redis fails inside each file, not before.
         redis.Redis.from_url(own.url).acl_setuser(
             "pinger", enabled=True, passwords=["+s3cret"], commands=["+@connection", "+info"], keys=["*"]

@@ -5,7 +5,7 @@ import pytest
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform_tests.support.harness import failure_messages, retried, run_flow
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,8 @@ import orjson
 import pytest
 import redis
 
-from enrichment_platform.devstack import services
+from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform_tests.support.faulty_s3 import FaultyS3
 from enrichment_platform_tests.support.harness import failure_messages, retried, run_flow
 
@@ -64,7 +65,7 @@ def assert_outputs_complete(bucket) -> None:
 @pytest.fixture
 def model_server(tmp_path, monkeypatch):
     """A model server of this test's own, paced so that a run lasts a few seconds (killable mid-run)."""
-    server = services.start_model_server(capacity=1_000, workdir=tmp_path / "model")
+    server = start_model_server(capacity=1_000, workdir=tmp_path / "model")
     monkeypatch.setenv("SENIORITY_MODEL_TARGET", server.target)
     monkeypatch.setenv("SENIORITY_MODEL_CAPACITY", "1000")
     monkeypatch.setenv("SENIORITY_MODEL_VERSION", "fault-test")
@@ -90,7 +91,7 @@ def test_model_server_killed_mid_run_then_rerun_is_identical(
     assert_outputs_complete(bucket)
     assert bucket.names("enrichment-staging/dead-letter") == []  # an outage, not bad files
 
-    with services.start_model_server(capacity=0, workdir=tmp_path / "model-again") as again:
+    with start_model_server(capacity=0, workdir=tmp_path / "model-again") as again:
         monkeypatch.setenv("SENIORITY_MODEL_TARGET", again.target)
         assert run_flow(instance, DAY).success
     assert outputs(bucket) == clean
@@ -99,7 +100,7 @@ def test_model_server_killed_mid_run_then_rerun_is_identical(
 def test_redis_restarted_mid_run_then_rerun_is_identical(
     bucket, instance, model_server, s3_buckets, tmp_path, monkeypatch
 ):
-    own_redis = services.start_redis(tmp_path / "redis")
+    own_redis = start_redis(tmp_path / "redis")
     monkeypatch.setenv("REDIS_URL", own_redis.url)
     try:
         put_day(bucket)
@@ -113,7 +114,7 @@ def test_redis_restarted_mid_run_then_rerun_is_identical(
         time.sleep(1.5)
         port = own_redis.port
         own_redis.stop()  # an empty Redis comes back on the same port: the cache is lost, not the data
-        own_redis = services.start_redis(tmp_path / "redis-again", port=port)
+        own_redis = start_redis(tmp_path / "redis-again", port=port)
         runner.join(timeout=180)
         assert_outputs_complete(bucket)
         if not result["run"].success:
@@ -163,7 +164,8 @@ def test_run_process_killed_mid_partition_then_rerun_is_identical(
 
 @pytest.fixture
 def faulty_s3(bucket, s3_endpoint, monkeypatch):
-    """A faulty proxy in front of the S3 endpoint, where the assets' S3 client points (not the test's `bucket`)."""
+    """A faulty proxy in front of the S3 endpoint, where the assets' S3 client points (not the test's
+    `bucket`)."""
     with FaultyS3(s3_endpoint) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         monkeypatch.setenv("ENRICHMENT_S3_MAX_ATTEMPTS", "4")  # 3 retries: about 3.5 s of backoff in all

@@ -232,39 +232,6 @@ def test_levels_of_a_checkpoint_share_one_staged_object_and_replaced_ones_are_re
     assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == separate
 
 
-def test_levels_staged_one_object_a_file_by_an_older_version_are_read_and_later_removed(
-    bucket, instance, monkeypatch
-):
-    from enrichment_platform.defs.assets import augmented
-
-    staged = f"enrichment-staging/{seniority_augmented_postings.key.to_user_string()}/{DAY}"
-    name = f"{T0 + 10}.jsonl"
-    bucket.put(RAW, name, FILE_A)
-    assert run_assets(instance, [raw_job_postings, seniority_augmented_postings]).success
-    manifest = orjson.loads(bucket.get(staged, "_manifest.json"))
-    entry = manifest["files"][name]
-    (batch,) = [key for key in bucket.names(staged) if key != "_manifest.json"]
-    digits = bucket.get(staged, batch)[entry["offset"] : entry["offset"] + entry["length"]]
-    bucket.put(
-        staged, name, digits
-    )  # as the older version staged them: one object per file, ETag in the entry
-    etag = bucket.client.head_object(Bucket=bucket.name, Key=f"{staged}/{name}")["ETag"].strip('"')
-    for field in ("offset", "length", "levels_hash"):
-        del entry[field]
-    entry["staged"] = etag
-    bucket.put(staged, "_manifest.json", orjson.dumps(manifest))
-    bucket.client.delete_object(Bucket=bucket.name, Key=f"{staged}/{batch}")
-
-    assert run_assets(instance, [exported_job_postings]).success  # another run: reads the file's own object
-    exported = bucket.get(OUT, name)
-    assert len(lines(exported)) == 4
-
-    monkeypatch.setattr(augmented, "UNREFERENCED_BATCH_SECONDS", -60.0)
-    assert run_flow(instance, DAY, full_refresh=True).success
-    assert name not in bucket.names(staged)  # the refresh staged a batch; the file's own object went
-    assert bucket.get(OUT, name) == exported
-
-
 def test_staged_levels_changed_under_the_manifest_are_refused_not_exported(bucket, instance):
     staged = f"enrichment-staging/{seniority_augmented_postings.key.to_user_string()}/{DAY}"
     bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import redis
 
+from enrichment_platform.cache.admin import drop_namespace, namespaces
+from enrichment_platform.cache.connection import CacheUnavailableError, redacted_url
 from enrichment_platform.cache.keys import pair_keys
-from enrichment_platform.defs.resources.cache import CacheUnavailableError, SeniorityCache, redacted_url
-from enrichment_platform.devstack.services import free_port
-from enrichment_platform.pipeline.augment import WAIT, assign_seniority
+from enrichment_platform.defs.resources.cache import SeniorityCache
+from enrichment_platform.devstack.processes import free_port
+from enrichment_platform.pipeline.augment import WAIT, distinct_pairs, seniority_of_pairs
 from enrichment_platform_tests.support.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
@@ -31,7 +33,7 @@ def round_trip(url: str) -> None:
     assert cache.lookup("v1", stored).tolist() == levels_for(2_000).tolist()
     assert cache.lookup("v1", unknown).tolist() == [0] * 300
     assert cache.lookup("v1", keys(0)).tolist() == []
-    assert [(info.name, info.pairs) for info in cache.namespaces()] == [("v1", 2_000)]
+    assert [(info.name, info.pairs) for info in namespaces(cache.client)] == [("v1", 2_000)]
 
 
 def test_stored_levels_come_back_and_unknown_pairs_are_misses(clean_redis):
@@ -40,36 +42,23 @@ def test_stored_levels_come_back_and_unknown_pairs_are_misses(clean_redis):
 
 def test_cluster_spreads_buckets_over_slots_and_answers_the_same(redis_cluster_url):
     cache = SeniorityCache(redis_url=redis_cluster_url, expected_pairs=10_000)
-    cache.drop_namespace("v1")
+    drop_namespace(cache.client, "v1")
     round_trip(redis_cluster_url)
     nodes = redis.RedisCluster.from_url(redis_cluster_url).get_primaries()
     keys_per_node = [redis.Redis(host=node.host, port=node.port).dbsize() for node in nodes]
     assert len(keys_per_node) == 3 and min(keys_per_node) > 0
-    assert cache.drop_namespace("v1") > 0
+    assert drop_namespace(cache.client, "v1") > 0
 
 
 def test_tls_and_password_through_the_url(tls_redis_url):
     round_trip(tls_redis_url)
-    SeniorityCache(redis_url=tls_redis_url).drop_namespace("v1")
+    drop_namespace(SeniorityCache(redis_url=tls_redis_url).client, "v1")
 
 
 def test_model_versions_do_not_share_entries(clean_redis):
     cache = SeniorityCache(redis_url=clean_redis)
     cache.store("v1", keys(10), np.full(10, 3, dtype=np.uint8))
     assert cache.lookup("v2", keys(10)).tolist() == [0] * 10
-
-
-def test_namespaces_are_listed_and_dropped(clean_redis):
-    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=2_000_000)
-    cache.store("sm-old", keys(100), levels_for(100))
-    cache.store("sm-new", keys(50), levels_for(50))
-    assert {(info.name, info.pairs, info.bucket_bits) for info in cache.namespaces()} == {
-        ("sm-old", 100, 15),
-        ("sm-new", 50, 15),
-    }
-    assert cache.drop_namespace("sm-old") > 0
-    assert [info.name for info in cache.namespaces()] == ["sm-new"]
-    assert cache.lookup("sm-new", keys(50)).tolist() == levels_for(50).tolist()
 
 
 def test_bucket_bits_are_fixed_by_the_first_writer(clean_redis):
@@ -140,9 +129,8 @@ def test_concurrent_workers_request_each_new_pair_exactly_once(clean_redis, serv
     def worker(postings, owner):
         cache = SeniorityCache(redis_url=clean_redis)
         client = SeniorityModelClient(target=target, capacity=0, batch_size=50)
-        assign_seniority(
-            [company for company, _ in postings],
-            [title for _, title in postings],
+        seniority_of_pairs(
+            distinct_pairs([company for company, _ in postings], [title for _, title in postings]),
             lambda k: cache.lookup_and_claim("v1", k, owner),
             client.infer,
             lambda k, v: cache.store("v1", k, v),

@@ -5,13 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from enrichment_platform.defs.resources.model import (
-    UNVERSIONED,
-    ModelContractError,
-    ModelUnavailableError,
-    SeniorityModelClient,
-)
-from enrichment_platform.devstack.services import free_port
+from enrichment_platform.defs.resources.model import UNVERSIONED, SeniorityModelClient
+from enrichment_platform.devstack.processes import free_port
+from enrichment_platform.model_client.errors import ModelContractError, ModelUnavailableError
 from enrichment_platform_tests.support.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration

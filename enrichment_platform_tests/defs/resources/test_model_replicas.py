@@ -13,7 +13,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from enrichment_platform.bench.model import distinct_pairs, max_in_window
 from enrichment_platform.defs.resources.model import SeniorityModelClient
-from enrichment_platform.devstack.services import free_port, start_model_server
+from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.seniority import seniority_pb2_grpc
 from enrichment_platform_tests.support.scripted_model import ScriptedModel
 

@@ -5,8 +5,9 @@ import sys
 import grpc
 import pytest
 
-from enrichment_platform.defs.resources.model import ModelUnavailableError, SeniorityModelClient
-from enrichment_platform.devstack import services
+from enrichment_platform.defs.resources.model import SeniorityModelClient
+from enrichment_platform.devstack.processes import free_port, spawn
+from enrichment_platform.model_client.errors import ModelUnavailableError
 from enrichment_platform.seniority.model import SeniorityClassifier
 from enrichment_platform.seniority.server import start_server, tls_credentials
 from enrichment_platform_tests.support.tls import make_certificates
@@ -46,11 +47,12 @@ def test_tls_needs_both_certificate_and_key(tmp_path):
 
 @pytest.fixture(scope="module")
 def mutual_tls_model(tmp_path_factory):
-    """`seniority-model serve --tls-client-ca` as a process: it serves only clients with a certificate its CA signed."""
+    """`seniority-model serve --tls-client-ca` as a process: it serves only clients with a certificate its
+    CA signed."""
     directory = tmp_path_factory.mktemp("model-mtls")
     files = make_certificates(directory / "certs")
-    port = services.free_port()
-    process = services.spawn(
+    port = free_port()
+    process = spawn(
         "seniority-model",
         [
             sys.executable,

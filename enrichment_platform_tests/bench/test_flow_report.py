@@ -1,7 +1,9 @@
-import os
-import time
+"""The flow benchmark's summary answers the operator's questions from the passes' measurements."""
 
-from enrichment_platform.bench.flow import ASSETS, BenchConfig, PassResult, UsageMonitor, markdown, summarize
+import os
+
+from enrichment_platform.bench.flow import ASSETS, BenchConfig, PassResult
+from enrichment_platform.bench.flow_report import markdown, summarize
 
 STAGES = {"seconds_cache_read": 1.0, "seconds_cache_write": 0.5, "seconds_model": 2.0}
 
@@ -40,13 +42,3 @@ def test_the_summary_gives_the_steps_own_cpu_and_the_rate_it_allows_on_these_cor
     assert summary["machine_busy_share_warm"] == 0.9
     table = markdown(summary)
     assert "20.0 CPU-s per million lines" in table and "90%" in table
-
-
-def test_the_usage_monitor_measures_how_busy_the_machine_was():
-    with UsageMonitor({"bench": os.getpid()}) as monitor:
-        until = time.process_time() + 0.4  # CPU time, whatever else the machine is doing
-        while time.process_time() < until:
-            pass
-        time.sleep(0.25)  # a sample after the work
-    assert monitor.usage["bench"].cpu_seconds >= 0.3
-    assert 0 < monitor.machine_busy_share <= 1.0

@@ -1,0 +1,68 @@
+"""Operator work on the cache's namespaces (one per model version): list them with their sizing, drop one.
+
+Functions on a Redis client (`connection.connect`); Redis errors are the caller's to report, e.g. within
+`connection.redis_errors`.
+"""
+
+from dataclasses import dataclass
+
+import redis
+
+from enrichment_platform.cache.keys import (
+    META_KEY_SUFFIX,
+    NAMESPACE_KEY_PREFIX,
+    check_namespace,
+    meta_key,
+    namespace_prefix,
+)
+
+SCAN_COUNT = 1000
+UNLINK_BATCH = 500
+
+
+@dataclass
+class NamespaceInfo:
+    """What `sen:<name>:meta` says about a namespace."""
+
+    name: str
+    bucket_bits: int
+    pairs: int
+    created: float
+
+
+def namespaces(client: redis.Redis) -> list[NamespaceInfo]:
+    """Every namespace in this Redis with its pair count and sizing, oldest first."""
+    infos = []
+    for key in client.scan_iter(match=meta_key("*"), count=SCAN_COUNT):
+        name = key.decode().removeprefix(NAMESPACE_KEY_PREFIX).removesuffix(META_KEY_SUFFIX)
+        meta = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
+        infos.append(
+            NamespaceInfo(
+                name,
+                int(meta.get("bucket_bits", 0)),
+                int(meta.get("pairs", 0)),
+                float(meta.get("created", 0)),
+            )
+        )
+    return sorted(infos, key=lambda info: info.created)
+
+
+def drop_namespace(client: redis.Redis, namespace: str) -> int:
+    """Delete a namespace's buckets and meta; returns the number of keys removed."""
+    check_namespace(namespace)
+    removed = 0
+    batch = []
+    for key in client.scan_iter(match=f"{namespace_prefix(namespace)}*", count=SCAN_COUNT):
+        batch.append(key)
+        if len(batch) == UNLINK_BATCH:
+            removed += _unlink(client, batch)
+            batch = []
+    return removed + _unlink(client, batch)
+
+
+def _unlink(client: redis.Redis, keys: list[bytes]) -> int:
+    if not keys:
+        return 0
+    if isinstance(client, redis.RedisCluster):
+        return sum(client.unlink(key) for key in keys)  # a cluster unlinks only keys of one slot at once
+    return client.unlink(*keys)

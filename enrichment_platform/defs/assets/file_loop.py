@@ -1,0 +1,44 @@
+"""What the three assets share around the per-file loop (`pipeline/incremental.py`): the run configuration,
+the step retry policy, and the materialization metadata of the files a run dead-lettered."""
+
+import dagster as dg
+from pydantic import Field
+
+from enrichment_platform.pipeline.dead_letter import one_line
+from enrichment_platform.pipeline.incremental import FileRun
+from enrichment_platform.settings import setting
+
+MAX_LISTED = 20  # dead-lettered files named in a materialization's metadata
+
+
+class IncrementalConfig(dg.Config):
+    """Run configuration shared by the three assets."""
+
+    full_refresh: bool = Field(
+        default=False, description="Reprocess every file of the partition, not only new or changed ones."
+    )
+
+
+def retry_policy() -> dg.RetryPolicy:
+    """Retries for network-bound steps: exponential backoff with jitter, long enough together to ride out
+    a restart of the model server or Redis (10, 20, 40 s by default). Read when the assets are defined:
+    Dagster takes an asset's retry policy from its definition."""
+    return dg.RetryPolicy(
+        max_retries=int(setting("ENRICHMENT_STEP_RETRIES")),
+        delay=float(setting("ENRICHMENT_STEP_RETRY_DELAY_SECONDS")),
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+def dead_letter_metadata(run: FileRun) -> dict:
+    """The files a run set aside, for its materialization: a count the UI plots, and each one's error."""
+    listed = [
+        f"- `{failure.name}` ({failure.attempts} attempts): {one_line(failure.error)}"
+        for failure in run.dead_lettered[:MAX_LISTED]
+    ]
+    return {
+        "dead_lettered_files": len(run.dead_lettered),
+        "dead_letters": dg.MetadataValue.md("\n".join(listed) or "none"),
+        "dead_letter_prefix": dg.MetadataValue.path(run.dead_letter_uri),
+    }

@@ -1,0 +1,32 @@
+"""The asset checks: the SPEC's contracts, failing as errors (conservation, seniority range, one output per
+input, no dead-lettered file), in `contract`; warnings on the data itself (schema completeness, duplicate
+urls, freshness, level drift) in `quality`."""
+
+from enrichment_platform.defs.checks.contract import (
+    conservation,
+    no_dead_lettered_augmented,
+    no_dead_lettered_exported,
+    no_dead_lettered_raw,
+    one_output_per_input,
+    seniority_in_range,
+)
+from enrichment_platform.defs.checks.quality import (
+    duplicate_url_rate,
+    raw_freshness,
+    raw_schema_completeness,
+    seniority_distribution_drift,
+)
+
+# Every check, in the order the UI lists them: the contract checks, then the data-quality warnings.
+ALL_CHECKS = [
+    conservation,
+    seniority_in_range,
+    one_output_per_input,
+    no_dead_lettered_raw,
+    no_dead_lettered_augmented,
+    no_dead_lettered_exported,
+    raw_schema_completeness,
+    duplicate_url_rate,
+    raw_freshness,
+    seniority_distribution_drift,
+]

@@ -1,0 +1,179 @@
+"""Dagster for the demo: its instance folder, then a code server, the webserver (the UI) and the daemon, each
+a process of its own with a log file, as a deployment runs them.
+
+`dagster dev` would start the same three, but it is superseded (it warns so on every start), prints every
+service's log to the terminal and warns about the checkout's dagster.yaml when DAGSTER_HOME is elsewhere.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from enrichment_platform.devstack.processes import (
+    LOCALHOST,
+    LocalService,
+    ManagedProcess,
+    PortTakenError,
+    ServiceStartError,
+    free_port,
+    port_answers,
+    spawn,
+    wait_until_ready,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DEFINITIONS_MODULE = "enrichment_platform.definitions"
+LOCATION_NAME = "enrichment_platform"
+
+
+class UIPortTakenError(ServiceStartError):
+    """The Dagster UI's port is in use by another program."""
+
+
+def port_free(port: int) -> bool:
+    """True when this process could listen on 127.0.0.1:`port` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOCALHOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def ui_port_taken_message(port: int) -> str:
+    """What to tell a user whose UI port is taken: which port, and how to choose another."""
+    other = next((candidate for candidate in range(port + 1, port + 100) if port_free(candidate)), None)
+    other = other or free_port()
+    return (
+        f"port {port} is taken: another program listens on {LOCALHOST}:{port}, so the Dagster UI cannot "
+        f"start there.\nStop that program, or choose another port: `make demo PORT={other}` "
+        f"(or `--port {other}`)."
+    )
+
+
+def write_instance(dagster_home: Path, code_server_port: int) -> Path:
+    """Put the checkout's dagster.yaml in DAGSTER_HOME, and a workspace that loads the code server; returns
+    the workspace file."""
+    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    workspace = dagster_home / "workspace.yaml"
+    location = {"host": LOCALHOST, "port": code_server_port, "location_name": LOCATION_NAME}
+    workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": location}]}), encoding="utf-8")
+    return workspace
+
+
+def _http_answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+        return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP status means the server is up
+    except OSError:
+        return False
+
+
+@dataclass
+class DagsterStack(LocalService):
+    """The running code server, webserver and daemon."""
+
+    ui_url: str
+    processes: list[ManagedProcess]
+
+    def stopped(self) -> ManagedProcess | None:
+        """The first process that is no longer running, if any."""
+        return next((process for process in self.processes if not process.running()), None)
+
+    def stop(self) -> None:
+        # All at once: each takes seconds to shut down, and runs in flight end with the code server anyway.
+        stopping = [threading.Thread(target=process.stop, args=(20.0,)) for process in self.processes]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+
+def start_dagster(
+    ui_port: int, dagster_home: Path, logs: Path, env: dict[str, str], timeout: float = 180.0
+) -> DagsterStack:
+    """Start the code server, the webserver on 127.0.0.1:`ui_port` and the daemon; return once the UI answers.
+
+    `env` is every process' environment (DAGSTER_HOME and the platform's settings). Raises UIPortTakenError
+    when the UI's port is in use, before anything starts.
+    """
+    if not port_free(ui_port):
+        raise UIPortTakenError(ui_port_taken_message(ui_port))
+    code_server_port = free_port()
+    workspace = write_instance(dagster_home, code_server_port)
+    python = sys.executable
+    commands = {
+        "dagster-code-server": [
+            python,
+            "-m",
+            "dagster",
+            "code-server",
+            "start",
+            "-m",
+            DEFINITIONS_MODULE,
+            "--location-name",
+            LOCATION_NAME,
+            "-h",
+            LOCALHOST,
+            "-p",
+            str(code_server_port),
+            "-d",
+            str(REPO),
+        ],
+        "dagster-webserver": [
+            python,
+            "-m",
+            "dagster_webserver",
+            "-h",
+            LOCALHOST,
+            "-p",
+            str(ui_port),
+            "-w",
+            str(workspace),
+        ],
+        "dagster-daemon": [python, "-m", "dagster._daemon", "run", "-w", str(workspace)],
+    }
+    processes: list[ManagedProcess] = []
+    stack = DagsterStack(ui_url=f"http://{LOCALHOST}:{ui_port}", processes=processes)
+
+    def start(name: str) -> ManagedProcess:
+        # Dagster's processes shut down cleanly on SIGINT; their own cwd keeps the checkout's dagster.yaml
+        # from being taken for the instance's.
+        process = spawn(
+            name, commands[name], logs / f"{name}.log", env=env, cwd=dagster_home, stop_signal=signal.SIGINT
+        )
+        processes.append(process)
+        return process
+
+    try:
+        code_server = start("dagster-code-server")
+        wait_until_ready(
+            code_server, lambda: port_answers(code_server_port), timeout, "could not start the code server"
+        )
+        webserver = start("dagster-webserver")
+        try:
+            wait_until_ready(
+                webserver,
+                lambda: _http_answers(f"{stack.ui_url}/server_info"),
+                timeout,
+                f"could not start the Dagster UI on port {ui_port}",
+            )
+        except PortTakenError as error:
+            raise UIPortTakenError(ui_port_taken_message(ui_port)) from error
+        start("dagster-daemon")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack

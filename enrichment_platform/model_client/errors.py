@@ -1,0 +1,9 @@
+"""How a call to the seniority model fails: the endpoint did not answer, or answered outside the contract."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model endpoint could not answer (infrastructure, retried by Dagster)."""
+
+
+class ModelContractError(RuntimeError):
+    """The model answered something the SPEC does not allow (a level outside 1..7, a lost uuid)."""

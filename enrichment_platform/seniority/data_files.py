@@ -1,0 +1,30 @@
+"""Where the seniority service finds its data files, in a checkout and in an installed package alike.
+
+`resources/model/` and `resources/training/` of the checkout are installed as the packages
+`enrichment_platform.seniority.model_files` and `enrichment_platform.seniority.training_files` (pyproject's
+`[tool.setuptools.package-dir]`), so importlib.resources finds them after `pip install .` and after
+`pip install -e .` alike.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+MODEL_FILES_PACKAGE = "enrichment_platform.seniority.model_files"
+TRAINING_FILES_PACKAGE = "enrichment_platform.seniority.training_files"
+
+
+def package_directory(package: str) -> Path:
+    """The directory holding a data package's files; the files are read and written as plain files."""
+    directory = files(package)
+    if not isinstance(directory, Path):
+        raise RuntimeError(
+            f"{package} is installed as {directory!r}, not as a directory; install the package unzipped "
+            "(pip install) so its data files can be read"
+        )
+    return directory
+
+
+MODEL_DIR = package_directory(MODEL_FILES_PACKAGE)
+TRAINING_DIR = package_directory(TRAINING_FILES_PACKAGE)

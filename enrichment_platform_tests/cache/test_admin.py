@@ -1,0 +1,39 @@
+"""Operator work on cache namespaces against real Redis: listing them with their sizing, dropping one."""
+
+import numpy as np
+import pytest
+
+from enrichment_platform.cache.admin import drop_namespace, namespaces
+from enrichment_platform.cache.keys import pair_keys
+from enrichment_platform.defs.resources.cache import SeniorityCache
+
+pytestmark = pytest.mark.integration
+
+
+def keys(n: int) -> np.ndarray:
+    return pair_keys([("acme", f"title {i}") for i in range(n)])
+
+
+def levels_for(n: int) -> np.ndarray:
+    return (np.arange(n) % 7 + 1).astype(np.uint8)
+
+
+def test_namespaces_are_listed_and_dropped(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=2_000_000)
+    cache.store("sm-old", keys(100), levels_for(100))
+    cache.store("sm-new", keys(50), levels_for(50))
+    assert {(info.name, info.pairs, info.bucket_bits) for info in namespaces(cache.client)} == {
+        ("sm-old", 100, 15),
+        ("sm-new", 50, 15),
+    }
+    assert drop_namespace(cache.client, "sm-old") > 0
+    assert [info.name for info in namespaces(cache.client)] == ["sm-new"]
+    assert cache.lookup("sm-new", keys(50)).tolist() == levels_for(50).tolist()
+
+
+def test_a_namespace_name_that_is_a_pattern_is_refused_before_anything_is_dropped(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis)
+    cache.store("v1", keys(5), levels_for(5))
+    with pytest.raises(ValueError, match="cache namespace 'v\\*' must match"):
+        drop_namespace(cache.client, "v*")
+    assert [info.name for info in namespaces(cache.client)] == ["v1"]
