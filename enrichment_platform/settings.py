@@ -1,4 +1,4 @@
-"""The platform's configuration: the SPEC's environment variables and their local defaults, in one place."""
+"""The platform's configuration: its environment variables and their local defaults, in one place."""
 
 import os
 
@@ -11,7 +11,7 @@ DEFAULTS = {
     "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
     "SENIORITY_MODEL_CAPACITY": "1000",
     "PARTITIONS_START_DATE": "2024-01-01",
-    # Not in the SPEC table, but operators need them.
+    # Operational settings beyond the data locations and services.
     "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
     "SENIORITY_MODEL_TLS_CERT": "",  # PEM client certificate, for a server that asks for one (mutual TLS)

@@ -120,7 +120,7 @@ def s3_endpoint():
 
 @dataclass(frozen=True)
 class BucketUris:
-    """A test's own bucket and the SPEC's prefixes inside it."""
+    """A test's own bucket and the platform's prefixes inside it."""
 
     bucket: str
     raw_uri: str
@@ -157,7 +157,7 @@ def model_target(tmp_path_factory):
 
 @pytest.fixture
 def platform_env(monkeypatch, s3_buckets, clean_redis, model_target):
-    """SPEC environment pointing at the session's services, an empty cache and a fresh bucket."""
+    """Platform environment pointing at the session's services, an empty cache and a fresh bucket."""
     monkeypatch.setenv("REDIS_URL", clean_redis)
     monkeypatch.setenv("SENIORITY_MODEL_TARGET", model_target)
     monkeypatch.setenv("SENIORITY_MODEL_CAPACITY", "0")

@@ -1,4 +1,4 @@
-"""The SPEC's command line, against a model server built only from the proto (no version metadata)."""
+"""The documented command line, against a model server built only from the proto (no version metadata)."""
 
 import os
 import subprocess
@@ -20,7 +20,7 @@ T0 = 1721174400
 
 
 class ProtoOnlyModel(seniority_pb2_grpc.SeniorityModelServicer):
-    """A third-party model server: the SPEC's proto and nothing else."""
+    """A third-party model server: the proto and nothing else."""
 
     def __init__(self):
         self.pairs = 0

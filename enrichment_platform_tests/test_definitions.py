@@ -1,4 +1,4 @@
-"""The `defs` object loads as Dagster loads it: every asset, asset check, sensor and job resolves, the SPEC's
+"""The `defs` object loads as Dagster loads it: every asset, asset check, sensor and job resolves, the contract's
 names are there, and every resource the flow requires is provided."""
 
 import os
@@ -9,8 +9,8 @@ import dagster as dg
 
 from enrichment_platform.definitions import defs
 
-SPEC_ASSETS = {"raw_job_postings", "seniority_augmented_postings", "exported_job_postings"}
-SPEC_SENSOR = "raw_postings_sensor"
+FLOW_ASSETS = {"raw_job_postings", "seniority_augmented_postings", "exported_job_postings"}
+RAW_SENSOR = "raw_postings_sensor"
 # Variables the platform reads; the definitions must load without any of them.
 PLATFORM_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -34,8 +34,8 @@ def test_definitions_pass_dagsters_own_load_validation():
 def test_the_specs_assets_and_sensor_are_defined():
     asset_keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     sensor_names = {sensor.name for sensor in defs.get_repository_def().sensor_defs}
-    assert SPEC_ASSETS <= asset_keys
-    assert SPEC_SENSOR in sensor_names
+    assert FLOW_ASSETS <= asset_keys
+    assert RAW_SENSOR in sensor_names
 
 
 def test_every_asset_check_sensor_and_job_resolves():
@@ -55,10 +55,10 @@ def test_every_asset_check_sensor_and_job_resolves():
 
 
 def test_the_sensor_targets_the_job_of_the_three_assets():
-    sensor = defs.resolve_sensor_def(SPEC_SENSOR)
+    sensor = defs.resolve_sensor_def(RAW_SENSOR)
     job = defs.resolve_job_def(sensor.job_name)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
-    assert selected == SPEC_ASSETS
+    assert selected == FLOW_ASSETS
     assert job.partitions_def is not None
 
 
@@ -89,4 +89,4 @@ def test_definitions_load_in_a_fresh_process_from_another_directory_without_plat
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert loaded.returncode == 0, loaded.stderr[-4000:]
-    assert loaded.stdout.strip() == repr(sorted(SPEC_ASSETS))
+    assert loaded.stdout.strip() == repr(sorted(FLOW_ASSETS))

@@ -14,7 +14,7 @@ from enrichment_platform.cache.keys import key_halves
 from enrichment_platform.pipeline.augment import LookupAndClaim, Store
 from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
-# At most this many pairs are kept (17 bytes each: 17 MB); beyond it new pairs are asked of the cache.
+# At most this many pairs are kept (17 bytes each); beyond it new pairs are asked of the cache.
 MAX_KNOWN = 1_000_000
 # Newly learnt levels become visible when the sorted arrays are rebuilt: once this many are waiting, or a
 # quarter of those already known, so that rebuilding costs little over a run.

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import sys
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +23,9 @@ from enrichment_platform.devstack.processes import (
     PortTakenError,
     ServiceStartError,
     free_port,
+    http_answers,
     port_answers,
+    port_free,
     spawn,
     wait_until_ready,
 )
@@ -38,16 +37,6 @@ LOCATION_NAME = "enrichment_platform"
 
 class UIPortTakenError(ServiceStartError):
     """The Dagster UI's port is in use by another program."""
-
-
-def port_free(port: int) -> bool:
-    """True when this process could listen on 127.0.0.1:`port` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((LOCALHOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def ui_port_taken_message(port: int) -> str:
@@ -69,16 +58,6 @@ def write_instance(dagster_home: Path, code_server_port: int) -> Path:
     location = {"host": LOCALHOST, "port": code_server_port, "location_name": LOCATION_NAME}
     workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": location}]}), encoding="utf-8")
     return workspace
-
-
-def _http_answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=1).close()
-        return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP status means the server is up
-    except OSError:
-        return False
 
 
 @dataclass
@@ -166,7 +145,7 @@ def start_dagster(
         try:
             wait_until_ready(
                 webserver,
-                lambda: _http_answers(f"{stack.ui_url}/server_info"),
+                lambda: http_answers(f"{stack.ui_url}/server_info"),
                 timeout,
                 f"could not start the Dagster UI on port {ui_port}",
             )

@@ -13,9 +13,9 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from enrichment_platform.devstack.dagster_stack import UIPortTakenError, port_free, ui_port_taken_message
+from enrichment_platform.devstack.dagster_stack import UIPortTakenError, ui_port_taken_message
 from enrichment_platform.devstack.demo_workdir import DemoWorkdir, WorkdirTakenError, say, shown
-from enrichment_platform.devstack.processes import ServiceStartError
+from enrichment_platform.devstack.processes import ServiceStartError, port_free
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,6 +12,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,27 @@ def port_answers(port: int, host: str = LOCALHOST, timeout: float = 0.5) -> bool
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
+    except OSError:
+        return False
+
+
+def port_free(port: int) -> bool:
+    """True when this process could listen on 127.0.0.1:`port` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOCALHOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def http_answers(url: str) -> bool:
+    """True when an HTTP server answers at `url`, whatever the status."""
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+        return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP status means the server is up
     except OSError:
         return False
 

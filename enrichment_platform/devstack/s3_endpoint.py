@@ -16,7 +16,7 @@ import sys
 from types import FrameType
 
 THREADS = 8  # requests served at once: the files in flight of two concurrent steps
-BUFFER_BYTES = 1 << 18  # socket reads and writes: a posting file (~1 MB) in a few calls, not ~150
+BUFFER_BYTES = 1 << 18  # socket reads and writes: a posting file in a few calls, not hundreds
 SPOOL_BYTES = 1 << 26  # request and response bodies up to 64 MB stay in memory instead of a temporary file
 
 

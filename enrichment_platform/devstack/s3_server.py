@@ -7,8 +7,6 @@ import logging
 import os
 import shutil
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from enrichment_platform.devstack.processes import (
     LOCALHOST,
     LocalService,
     ManagedProcess,
+    http_answers,
     service_workdir,
     spawn,
     wait_until_ready,
@@ -104,16 +103,6 @@ class MotoProcessService(LocalService):
             shutil.rmtree(self._workdir_to_remove, ignore_errors=True)
 
 
-def _http_answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=1).close()
-        return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP status means the server is up
-    except OSError:
-        return False
-
-
 def start_moto_server_process(
     port: int, workdir: str | Path | None = None, timeout: float = 30.0, all_services: bool = False
 ) -> MotoProcessService:
@@ -142,7 +131,7 @@ def start_moto_server_process(
     try:
         wait_until_ready(
             process,
-            lambda: _http_answers(endpoint_url + "/moto-api/"),
+            lambda: http_answers(endpoint_url + "/moto-api/"),
             timeout,
             f"could not start moto_server on port {port}",
         )

@@ -89,7 +89,7 @@ def _posting(rng: random.Random, timestamp: int) -> dict:
     company, title, _ = posting_pairs()[min(pair_index, len(posting_pairs()) - 1)]
     domain = _domain(company)
     if rng.random() < EMPTY_COMPANY_RATE:
-        company = ""  # valid per SPEC: company may be empty
+        company = ""  # valid per the contract: company may be empty
     if rng.random() < VARIANT_RATE:
         if rng.random() < 0.75:
             title = synthetic.spelling_variant(title, rng)

@@ -1,7 +1,7 @@
 """The vocabulary of synthetic postings, shared by the demo's sample files and the benchmark's days.
 
 Company names, job titles with the seniority they were written for, and locations come from the data files
-in `resources/synthetic/`; spelling variants (equal once normalized) and bad lines (each a reason the SPEC
+in `resources/synthetic/`; spelling variants (equal once normalized) and bad lines (each a reason the contract
 rejects a line for) are defined here, so every generator spells and breaks postings the same way.
 """
 
@@ -163,7 +163,7 @@ def encode_posting(posting: object) -> bytes:
 
 
 def bad_line(kind: str, posting: dict, rng: random.Random) -> bytes:
-    """A line made from `posting` that the SPEC rejects for the reason `kind` (one of BAD_LINE_KINDS)."""
+    """A line made from `posting` that the contract rejects for the reason `kind` (one of BAD_LINE_KINDS)."""
     posting = dict(posting)
     if kind == "invalid_json":
         line = encode_posting(posting).decode()

@@ -6,4 +6,4 @@ class ModelUnavailableError(RuntimeError):
 
 
 class ModelContractError(RuntimeError):
-    """The model answered something the SPEC does not allow (a level outside 1..7, a lost uuid)."""
+    """The model answered what the proto and the scale do not allow (a level outside 1..7, a lost uuid)."""

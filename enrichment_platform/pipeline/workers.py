@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from enrichment_platform.settings import setting
 
-# Below this many files the workers' start-up (about 0.2 s) is not worth it: the files are done in-process.
+# Below this many files the workers' start-up is not worth it: the files are done in-process.
 MIN_FILES_FOR_WORKERS = 8
 MAX_AUTO_WORKERS = 2  # with the step's own process and the network services, two keep a small machine busy
 

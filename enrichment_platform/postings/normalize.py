@@ -4,7 +4,7 @@ import unicodedata
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, casefold, collapse whitespace runs to one space, trim (the SPEC's normalization)."""
+    """NFKC, casefold, collapse whitespace runs to one space, trim (the contract's normalization)."""
     if text.isascii():
         # ASCII is already NFKC; lower() equals casefold() on ASCII and is faster.
         return " ".join(text.lower().split())

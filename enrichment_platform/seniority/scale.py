@@ -1,4 +1,4 @@
-"""The seniority scale of the SPEC: the levels a posting can get (1..7) and their names."""
+"""The seniority scale: the levels a posting can get (1..7) and their names."""
 
 MIN_LEVEL = 1
 MAX_LEVEL = 7

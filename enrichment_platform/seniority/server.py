@@ -93,7 +93,7 @@ class RequestLog:
 
 
 class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
-    """InferSeniority as the SPEC defines it, backed by a SeniorityClassifier."""
+    """InferSeniority as proto/seniority.proto defines it, backed by a SeniorityClassifier."""
 
     def __init__(
         self, model: SeniorityClassifier, capacity: CapacityQueue, request_log: RequestLog | None = None

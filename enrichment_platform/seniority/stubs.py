@@ -1,6 +1,6 @@
 """Regenerate the committed gRPC stubs of the seniority model from proto/seniority.proto.
 
-Run `python -m enrichment_platform.seniority.stubs` after changing the proto (the SPEC fixes it, so rarely).
+Run `python -m enrichment_platform.seniority.stubs` after changing the proto (rarely: clients rely on it).
 """
 
 from __future__ import annotations

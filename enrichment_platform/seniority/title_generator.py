@@ -1,7 +1,7 @@
 """Deterministic generator of the labeled job titles the seniority model is trained on.
 
 Titles are composed from the job families and level patterns of the vocabulary (resources/training/*.yaml),
-following the SPEC's seniority scale, then dressed with the noise real postings carry.
+following the seniority scale, then dressed with the noise real postings carry.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def candidate_titles(vocabulary: Vocabulary | None = None) -> dict[int, dict[str
 
 
 def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
-    """Draw the labeled set: the SPEC examples, then distinct noisy titles per level, spread over families."""
+    """Draw the labeled set: the scale's examples, then distinct noisy titles per level over the families."""
     rng = random.Random(seed)
     vocabulary = load_vocabulary()
     candidates = candidate_titles(vocabulary)

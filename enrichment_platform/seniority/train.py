@@ -40,7 +40,7 @@ class TrainTestSplit:
 
 
 def split_training_data(rows: list[LabeledTitle], params: dict[str, Any] = HYPERPARAMS) -> TrainTestSplit:
-    """Stratified split with a fixed seed; the SPEC's own scale examples always stay in the training part."""
+    """Stratified split with a fixed seed; the scale's own examples always stay in the training part."""
     spec_keys = {title_key(example.title) for example in spec_examples()}
     pinned = [row for row in rows if title_key(row.title) in spec_keys]
     rest = [row for row in rows if title_key(row.title) not in spec_keys]

@@ -1,4 +1,4 @@
-"""The labeled training titles as CSV (title,seniority,family): read, write, summarize; the SPEC examples."""
+"""The labeled training titles as CSV (title,seniority,family): read, write, summarize; the scale's examples."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from enrichment_platform.seniority.data_files import TRAINING_DIR
 
 DEFAULT_TRAINING_DATA_PATH = TRAINING_DIR / "seniority_titles.csv"
-# The SPEC's own examples of the scale: always in the training set, with exactly these labels.
+# The scale's own examples: always in the training set, with exactly these labels.
 SPEC_EXAMPLES_PATH = TRAINING_DIR / "spec_examples.csv"
 CSV_COLUMNS = ("title", "seniority", "family")
 
@@ -27,7 +27,7 @@ class LabeledTitle:
 
 
 def title_key(title: str) -> str:
-    """The SPEC's normalization (NFKC, casefold, single spaces); titles equal under it are one title."""
+    """The contract's normalization (NFKC, casefold, single spaces); titles equal under it are one title."""
     return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
 
 
@@ -62,7 +62,7 @@ def read_training_data(path: Path = DEFAULT_TRAINING_DATA_PATH) -> list[LabeledT
 
 
 def spec_examples() -> list[LabeledTitle]:
-    """The SPEC's examples of the seniority scale with their levels (resources/training/spec_examples.csv)."""
+    """The scale's own examples with their levels (resources/training/spec_examples.csv)."""
     return read_training_data(SPEC_EXAMPLES_PATH)
 
 

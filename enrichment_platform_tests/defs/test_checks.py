@@ -74,7 +74,7 @@ WEEK_MIX = [100, 200, 300, 200, 100, 50, 50]  # lines per level 1..7 on each of 
 
 
 def posting(n: int, **fields) -> bytes:
-    """A posting with every SPEC field; `fields` override them (None: a null value)."""
+    """A posting with every field of the posting contract; `fields` override them (None: a null value)."""
     record = {
         "url": f"https://x.example/job/{n}/",
         "company": "Acme",

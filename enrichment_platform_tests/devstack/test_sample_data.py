@@ -1,4 +1,4 @@
-"""The sample generator is deterministic and produces what the SPEC says the scraper drops, from the
+"""The sample generator is deterministic and produces what the contract says the scraper drops, from the
 vocabulary the benchmark's generator shares."""
 
 import datetime as dt
@@ -18,12 +18,12 @@ URL = re.compile(r"^https://www\.[a-z0-9]+\.com/job/\d{10}/$")
 
 
 def _normalize(text: str) -> str:
-    # The SPEC's normalization, restated here so the generator is checked against the contract itself.
+    # The contract's normalization, restated here so the generator is checked against the contract itself.
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _classify(line: bytes) -> str:
-    """'blank', 'valid' or why a line is invalid, per the SPEC's definition of a valid line."""
+    """'blank', 'valid' or why a line is invalid, per the contract's definition of a valid line."""
     if not line.strip():
         return "blank"
     try:
@@ -109,7 +109,7 @@ def test_valid_lines_look_like_the_spec_example(day_files):
         assert isinstance(posting["scraped_on"], int)
         assert timestamp - 3600 <= posting["scraped_on"] <= timestamp
     average_bytes = len(data) / len(_lines(data))
-    assert 120 < average_bytes < 260  # the SPEC's files average ~190 bytes per line
+    assert 120 < average_bytes < 260  # the scraper's files average ~190 bytes per line
 
 
 def test_every_bad_line_kind_and_blank_lines_appear(day_files):
@@ -171,7 +171,7 @@ def test_titles_span_all_seven_seniority_levels():
     assert set(levels) == set(range(1, 8))
     assert len(sample_data.companies()) >= 200
     titles = dict(synthetic.job_titles())
-    # The SPEC scale's own conventions.
+    # The scale's own conventions.
     assert titles["Head of Legal"] == 5 and titles["VP Network Engineering"] == 5
     assert titles["Director of Engineering"] == 6 and titles["CFO"] == 7
 

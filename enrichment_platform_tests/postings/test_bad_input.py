@@ -21,7 +21,7 @@ def splice_seniority(lines: list[bytes], levels: np.ndarray) -> bytes:
 
 
 def post(**fields) -> bytes:
-    """One posting line (no ending): the SPEC's example with `fields` set, or removed where they are `...`."""
+    """One posting line (no ending): the contract's example posting with `fields` set, or removed where they are `...`."""
     posting = {
         "url": "https://www.acmecorp.com/job/9751/",
         "company": "Acme Corp",
@@ -38,7 +38,7 @@ BAD = b'{"company": "Acme", "title": '  # truncated
 
 
 def file_lines(data: bytes) -> list[bytes]:
-    """A file's lines by the SPEC's split rules, written apart from parse.split_lines: a BOM at the start is
+    """A file's lines by the contract's split rules, written apart from parse.split_lines: a BOM at the start is
     dropped, a final newline does not start another line, a CR before the LF (or at the very end) is part of
     the ending."""
     lines = data.removeprefix(BOM).split(b"\n")
@@ -297,7 +297,7 @@ def test_duplicate_keys_the_last_one_wins_and_the_output_keeps_both():
 
 
 def test_an_existing_seniority_field_is_kept_and_the_models_comes_after_it():
-    # The SPEC's "every original field with its original value" and "plus seniority" collide here. The
+    # The contract's "every original field with its original value" and "plus seniority" collide here. The
     # original bytes are kept, so the output holds two "seniority" keys; last-wins readers (orjson, json,
     # jq, JavaScript) see the model's level, the scraper's value is still in the bytes.
     data = b'{"company": "Acme", "title": "CFO", "seniority": "high"}\n'

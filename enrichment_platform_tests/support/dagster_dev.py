@@ -60,18 +60,6 @@ def wait_while_advancing(
         time.sleep(interval)
 
 
-def wait_for(condition, timeout: float, what: str, log: Path, interval: float = 1.0):
-    """Poll `condition()` until it returns something true, at most `timeout` seconds; fail with the tail of
-    dagster dev's log. Waits on runs use `DagsterDev.wait_for`, which fails only when runs stop advancing."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} within {timeout:.0f} s; dagster dev log:\n{log_tail(log)}")
-
-
 def answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2).close()

@@ -21,7 +21,7 @@ CHECKS = ALL_CHECKS
 
 
 class Bucket:
-    """boto3 access to the test's bucket, in the terms of the SPEC's prefixes."""
+    """boto3 access to the test's bucket, in the terms of the configured prefixes."""
 
     def __init__(self, name: str):
         self.name = name

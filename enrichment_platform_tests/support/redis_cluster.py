@@ -4,14 +4,13 @@ assigned."""
 from __future__ import annotations
 
 import random
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from enrichment_platform.devstack.processes import LOCALHOST, LocalService, ServiceStartError
+from enrichment_platform.devstack.processes import LOCALHOST, LocalService, ServiceStartError, port_free
 from enrichment_platform.devstack.redis_server import RedisService, start_redis
 
 CLUSTER_SLOTS = 16384
@@ -19,20 +18,11 @@ CLUSTER_SLOTS = 16384
 BUS_PORT_OFFSET = 10_000
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((LOCALHOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def cluster_node_port() -> int:
     """A free port P whose cluster bus port P + 10000 is free too (Redis 6 requires P <= 55535)."""
     for _ in range(200):
         port = random.randint(20_000, 65_535 - BUS_PORT_OFFSET)
-        if _port_free(port) and _port_free(port + BUS_PORT_OFFSET):
+        if port_free(port) and port_free(port + BUS_PORT_OFFSET):
             return port
     raise ServiceStartError("no free port pair (P, P + 10000) for a Redis Cluster node")
 

@@ -1,4 +1,4 @@
-"""A model server built only from the SPEC's proto, whose answers tests can script and count."""
+"""A model server built only from the proto, whose answers tests can script and count."""
 
 import time
 from concurrent import futures

@@ -1,6 +1,6 @@
-"""The asset checks: the SPEC's contracts, failing as errors (conservation, seniority range, one output per
-input, no dead-lettered file), in `contract`; warnings on the data itself (schema completeness, duplicate
-urls, freshness, level drift) in `quality`."""
+"""The asset checks. `contract`: the data contracts, failing as errors (conservation and the seniority range
+block the export; one output per input and no dead-lettered file do not); `quality`: warnings on the data
+itself (schema completeness, duplicate urls, freshness, level drift)."""
 
 from enrichment_platform.defs.checks.contract import (
     conservation,

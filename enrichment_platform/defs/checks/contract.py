@@ -1,4 +1,4 @@
-"""The contract checks of the SPEC, failing as errors: conservation of lines and seniority in range (both
+"""The contract checks, failing as errors: conservation of lines and seniority in range (both
 block the export), one output object per input file, and no dead-lettered file for each asset."""
 
 import dagster as dg

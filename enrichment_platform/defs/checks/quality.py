@@ -59,7 +59,7 @@ def _unmeasured_note(unmeasured: int) -> dict:
     asset=raw.raw_job_postings,
     partitions_def=daily_partitions,
     description=f"Warns when fewer than {COMPLETENESS_MIN:.0%} of the valid postings have every field of the "
-    f"SPEC ({', '.join(SCHEMA_FIELDS)}) present and non-null.",
+    f"posting contract ({', '.join(SCHEMA_FIELDS)}) present and non-null.",
 )
 def raw_schema_completeness(
     context: dg.AssetCheckExecutionContext, storage: PostingsStorage

@@ -20,7 +20,7 @@ def secret_setting(name: str) -> str | dg.EnvVar:
 
 
 def default_resources() -> dict:
-    """The resources configured from the environment (SPEC defaults where a variable is unset)."""
+    """The resources configured from the environment (local defaults where a variable is unset)."""
     return {
         "storage": PostingsStorage(
             # dagster-aws sets botocore's standard retry mode: throttling and 5xx are retried with backoff.

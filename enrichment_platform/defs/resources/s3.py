@@ -16,7 +16,7 @@ from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, MANIFEST_NA
 
 
 class PostingsStorage(dg.ConfigurableResource):
-    """The four S3 prefixes of the SPEC and paginated, error-checked access to them."""
+    """The four S3 prefixes of the configuration and paginated, error-checked access to them."""
 
     s3: S3Resource
     raw_uri: str

@@ -5,9 +5,10 @@ import time
 import numpy as np
 import pytest
 
-from enrichment_platform.defs.resources.model import UNVERSIONED, SeniorityModelClient
+from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.model_client.errors import ModelContractError, ModelUnavailableError
+from enrichment_platform.model_client.grpc_client import UNVERSIONED
 from enrichment_platform_tests.support.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.integration
