@@ -1,4 +1,4 @@
-"""The labeled training titles as CSV (title,seniority,family): read, write, summarize; the scale's examples."""
+"""The labeled training titles as CSV (title,seniority,family): read, write, summarize; the scale examples."""
 
 from __future__ import annotations
 
