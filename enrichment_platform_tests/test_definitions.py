@@ -1,4 +1,4 @@
-"""The `defs` object loads as Dagster loads it: every asset, asset check, sensor and job resolves, the contract's
+"""The `defs` object loads as Dagster loads it: every asset, asset check, sensor and job resolves, the flow's
 names are there, and every resource the flow requires is provided."""
 
 import os

@@ -21,7 +21,7 @@ def splice_seniority(lines: list[bytes], levels: np.ndarray) -> bytes:
 
 
 def post(**fields) -> bytes:
-    """One posting line (no ending): the contract's example posting with `fields` set, or removed where they are `...`."""
+    """One posting line (no ending): the example posting with `fields` set, or removed where they are `...`."""
     posting = {
         "url": "https://www.acmecorp.com/job/9751/",
         "company": "Acme Corp",
@@ -38,7 +38,7 @@ BAD = b'{"company": "Acme", "title": '  # truncated
 
 
 def file_lines(data: bytes) -> list[bytes]:
-    """A file's lines by the contract's split rules, written apart from parse.split_lines: a BOM at the start is
+    """A file's lines by the contract's rules, written apart from parse.split_lines: a BOM at the start is
     dropped, a final newline does not start another line, a CR before the LF (or at the very end) is part of
     the ending."""
     lines = data.removeprefix(BOM).split(b"\n")
