@@ -21,7 +21,7 @@ def splice_seniority(lines: list[bytes], levels: np.ndarray) -> bytes:
 
 
 def post(**fields) -> bytes:
-    """One posting line (no ending): the example posting with `fields` set, or removed where they are `...`."""
+    """One posting line (no ending): the example posting with `fields` set, or removed where `...`."""
     posting = {
         "url": "https://www.acmecorp.com/job/9751/",
         "company": "Acme Corp",
