@@ -6,13 +6,24 @@ from enrichment_platform.defs import checks
 from enrichment_platform.defs.alerts import run_failure_webhook
 from enrichment_platform.defs.assets.augmented import seniority_augmented_postings
 from enrichment_platform.defs.assets.exported import exported_job_postings
+from enrichment_platform.defs.assets.external import scraped_job_postings, seniority_model
 from enrichment_platform.defs.assets.raw import raw_job_postings
+from enrichment_platform.defs.assets.summary import seniority_daily_summary
+from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.jobs import enrich_postings_job
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.defs.sensors import raw_postings_sensor
 
 defs = dg.Definitions(
-    assets=[raw_job_postings, seniority_augmented_postings, exported_job_postings],
+    assets=[
+        scraped_job_postings,
+        seniority_model,
+        raw_job_postings,
+        seniority_augmented_postings,
+        exported_job_postings,
+        postings_warehouse,
+        seniority_daily_summary,
+    ],
     asset_checks=checks.ALL_CHECKS,
     jobs=[enrich_postings_job],
     sensors=[raw_postings_sensor, run_failure_webhook],

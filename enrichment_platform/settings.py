@@ -11,6 +11,8 @@ DEFAULTS = {
     "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
     "SENIORITY_MODEL_CAPACITY": "1000",
     "PARTITIONS_START_DATE": "2024-01-01",
+    "WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:5432/enrichment",
+    "WAREHOUSE_SCHEMA": "enrichment",
     # Operational settings beyond the data locations and services.
     "SENIORITY_MODEL_VERSION": "",  # empty: ask the server (x-model-version), else "unversioned"
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS

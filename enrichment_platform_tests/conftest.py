@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import dagster as dg
+import psycopg
 import pytest
 import redis
+from psycopg import sql
 
 # Retry failed steps once in tests (the default is 3): the retry is exercised, the suite stays fast.
 # Set before the assets are imported, since their retry policy is fixed at definition time.
@@ -15,11 +17,11 @@ os.environ.setdefault("ENRICHMENT_STEP_RETRIES", "1")
 os.environ.setdefault("ENRICHMENT_STEP_RETRY_DELAY_SECONDS", "1")
 
 from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.postgres_server import start_postgres
 from enrichment_platform.devstack.processes import ServiceStartError
 from enrichment_platform.devstack.redis_server import redis_server_path, start_redis
 from enrichment_platform.devstack.s3_server import ensure_bucket, local_aws_env, start_s3
 from enrichment_platform_tests.support.harness import Bucket
-from enrichment_platform_tests.support.postgres import start_postgres
 from enrichment_platform_tests.support.redis_cluster import start_redis_cluster
 from enrichment_platform_tests.support.scripted_model import serve  # noqa: F401  (a fixture)
 from enrichment_platform_tests.support.tls import make_certificates
@@ -156,8 +158,20 @@ def model_target(tmp_path_factory):
 
 
 @pytest.fixture
-def platform_env(monkeypatch, s3_buckets, clean_redis, model_target):
-    """Platform environment pointing at the session's services, an empty cache and a fresh bucket."""
+def warehouse_schema(postgres_url, monkeypatch) -> tuple[str, str]:
+    """WAREHOUSE_URL at the session's database and a schema of this test's own, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("WAREHOUSE_URL", postgres_url.libpq_url)
+    monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
+    yield postgres_url.libpq_url, schema
+    with psycopg.connect(postgres_url.libpq_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def platform_env(monkeypatch, s3_buckets, clean_redis, model_target, warehouse_schema):
+    """Platform environment pointing at the session's services: an empty cache, a fresh bucket, a warehouse
+    schema of the test's own."""
     monkeypatch.setenv("REDIS_URL", clean_redis)
     monkeypatch.setenv("SENIORITY_MODEL_TARGET", model_target)
     monkeypatch.setenv("SENIORITY_MODEL_CAPACITY", "0")

@@ -4,6 +4,7 @@ accepted by IAM and grant what the launcher and the assets call, and the helm va
 K8sRunLauncher."""
 
 import json
+import re
 import uuid
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
@@ -24,6 +25,16 @@ TASK_DEFINITION = json.loads((DEPLOY / "ecs-task-definition.json").read_text())
 RUN_CONTAINER = TASK_DEFINITION["containerDefinitions"][0]
 RUN_ENVIRONMENT = {item["name"]: item["value"] for item in RUN_CONTAINER["environment"]}
 RUN_SECRETS = {item["name"]: item["valueFrom"] for item in RUN_CONTAINER["secrets"]}
+# What a run of the flow reads without a usable default in production; the secrets hold passwords.
+FLOW_SECRETS = {"REDIS_URL", "WAREHOUSE_URL"}
+FLOW_VARIABLES = FLOW_SECRETS | {
+    "RAW_POSTINGS_URI",
+    "AUGMENTED_POSTINGS_URI",
+    "QUARANTINE_URI",
+    "STAGING_URI",
+    "SENIORITY_MODEL_TARGET",
+    "WAREHOUSE_SCHEMA",
+}
 
 
 def local_operating_settings(tmp_path):
@@ -77,19 +88,10 @@ def env_names(config) -> set[str]:
 def test_ecs_run_task_carries_every_variable_the_instance_config_and_the_flow_read():
     instance_config = yaml.safe_load((DEPLOY / "dagster.ecs.yaml").read_text())
     # The run worker loads the instance (its storage, its compute logs) inside the run task.
-    needed = env_names(instance_config) | {
-        "RAW_POSTINGS_URI",
-        "AUGMENTED_POSTINGS_URI",
-        "QUARANTINE_URI",
-        "STAGING_URI",
-        "REDIS_URL",
-        "SENIORITY_MODEL_TARGET",
-    }
+    needed = env_names(instance_config) | FLOW_VARIABLES
     assert needed <= set(RUN_ENVIRONMENT) | set(RUN_SECRETS)
-    assert not set(RUN_ENVIRONMENT) & {
-        "DAGSTER_PG_PASSWORD",
-        "REDIS_URL",
-    }  # passwords come from Secrets Manager
+    # Passwords come from Secrets Manager.
+    assert not set(RUN_ENVIRONMENT) & ({"DAGSTER_PG_PASSWORD"} | FLOW_SECRETS)
 
 
 def allows(policy: dict, action: str, resource: str) -> bool:
@@ -132,8 +134,9 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
 
     for variable, actions in {
         "RAW_POSTINGS_URI": ["s3:GetObject"],
-        "AUGMENTED_POSTINGS_URI": ["s3:PutObject"],
-        "QUARANTINE_URI": ["s3:PutObject", "s3:DeleteObject"],
+        # The warehouse loads the outputs and the quarantine objects.
+        "AUGMENTED_POSTINGS_URI": ["s3:PutObject", "s3:GetObject"],
+        "QUARANTINE_URI": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
         "STAGING_URI": ["s3:GetObject", "s3:PutObject"],
     }.items():
         bucket, key = s3_object(variable)
@@ -172,6 +175,28 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
     )
     assert allows(execution, "logs:PutLogEvents", log_stream)
     assert not allows(task, "secretsmanager:GetSecretValue", next(iter(RUN_SECRETS.values())))
+
+
+def k8s_objects_to_create(values_text: str) -> dict[str, set[str]]:
+    """ConfigMap or Secret name -> the variables that the values file's opening comment says to put in it."""
+    comment = " ".join(line.lstrip("#").strip() for line in values_text.splitlines() if line.startswith("#"))
+    return {
+        name: set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", listed))
+        for name, listed in re.findall(r"- (?:ConfigMap|Secret) `([^`]+)`: ([^;]+);", comment)
+    }
+
+
+def test_k8s_values_have_every_variable_the_flow_reads_created_with_the_passwords_in_the_secret():
+    text = (DEPLOY / "k8s-values.yaml").read_text()
+    deployment = yaml.safe_load(text)["dagster-user-deployments"]["deployments"][0]
+    (config_map,) = [item["name"] for item in deployment["envConfigMaps"]]
+    (secret,) = [item["name"] for item in deployment["envSecrets"]]
+    objects = k8s_objects_to_create(text)
+
+    assert FLOW_SECRETS <= objects[secret]
+    assert not objects[config_map] & FLOW_SECRETS
+    assert FLOW_VARIABLES <= objects[config_map] | objects[secret]
+    assert deployment["includeConfigInLaunchedRuns"]["enabled"]  # run pods get them too
 
 
 SNAKE_RUN_K8S_CONFIG = {

@@ -26,6 +26,7 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import numpy as np
+import psycopg
 import redis
 
 from enrichment_platform.arrivals.file_names import day_bounds
@@ -35,6 +36,7 @@ from enrichment_platform.bench.flow_report import chart, markdown, summarize
 from enrichment_platform.bench.usage import UsageMonitor, python_loop_seconds
 from enrichment_platform.devstack import synthetic
 from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.postgres_server import start_postgres
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
@@ -43,6 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUCKET = "bench-postings"
 DAY, COLD_DAY, ONE_FILE_DAY = "2024-07-17", "2024-07-16", "2024-07-18"
 ASSETS = ("raw_job_postings", "seniority_augmented_postings", "exported_job_postings")
+WAREHOUSE_ASSET = "postings_warehouse"
+WAREHOUSE_SCHEMA = "bench"
 
 
 @dataclass
@@ -118,7 +122,9 @@ def run_partition(
 ) -> tuple[float, dict, float]:
     """One `dagster asset materialize` process for a partition; its wall time, resource usage per process,
     and the share of the machine's cores busy meanwhile."""
-    config = {"ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in ASSETS}}
+    config = {
+        "ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in (*ASSETS, WAREHOUSE_ASSET)}
+    }
     command = [
         sys.executable,
         "-m",
@@ -150,7 +156,7 @@ def run_partition(
 
 def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, dict]:
     metadata = {}
-    for asset in ASSETS:
+    for asset in (*ASSETS, WAREHOUSE_ASSET):
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
         ).records
@@ -161,6 +167,17 @@ def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, d
             if isinstance(value.value, int | float | str)
         }
     return metadata
+
+
+def warehouse_bytes_per_row(url: str) -> float:
+    """PostgreSQL's bytes on disk (tables, TOAST and indexes of every partition) per `job_postings` row."""
+    with psycopg.connect(url) as connection:
+        size, rows = connection.execute(
+            "SELECT (SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+            "WHERE inhparent = %s::regclass), (SELECT count(*) FROM " + WAREHOUSE_SCHEMA + ".job_postings)",
+            (f"{WAREHOUSE_SCHEMA}.job_postings",),
+        ).fetchone()
+    return round(size / rows, 1) if rows else 0.0
 
 
 def run_flow_bench(config: BenchConfig) -> dict:
@@ -181,6 +198,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
         start_moto_server_process(free_port(), work / "moto") as s3,
         start_model_server(capacity=0, workdir=work / "model-fast") as fast_model,
         start_model_server(capacity=config.capacity, workdir=work / "model-capped") as capped_model,
+        start_postgres(work / "postgres") as postgres,
     ):
         os.environ.update(local_aws_env(s3.endpoint_url))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
@@ -198,6 +216,8 @@ def run_flow_bench(config: BenchConfig) -> dict:
             "STAGING_URI": f"s3://{BUCKET}/staging/",
             "PARTITIONS_START_DATE": "2024-07-01",
             "SENIORITY_CACHE_EXPECTED_PAIRS": str(config.universe),
+            "WAREHOUSE_URL": postgres.libpq_url,
+            "WAREHOUSE_SCHEMA": WAREHOUSE_SCHEMA,
         }
         print("[bench] uploading ...", flush=True)
         upload(day + cold + one, "raw/")
@@ -229,6 +249,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
                 metadata={
                     **metadata,
                     "redis_used_memory_growth": redis_client.info("memory")["used_memory"] - memory_before,
+                    "warehouse_bytes_per_row": warehouse_bytes_per_row(postgres.libpq_url),
                 },
                 machine_busy_share=busy_share,
                 usage={

@@ -38,6 +38,7 @@ def summarize(
     fill_aug = fill.metadata["seniority_augmented_postings"]
     cold_aug = cold.metadata["seniority_augmented_postings"]
     warm_steps = sum(warm.step_seconds.values())
+    warm_warehouse = warm.metadata.get("postings_warehouse", {})
     rss = warm.usage["run"]["rss_samples_mb"]
     half = len(rss) // 2
     # The steps' own CPU: the warm run's less a one-file run's (Dagster's start-up, events and checks).
@@ -77,6 +78,10 @@ def summarize(
         # What this build could reach on these cores if S3 and Redis ran elsewhere (they share them here).
         "lines_per_second_ceiling_run_alone": round(warm.lines / (steps_cpu / cores)) if steps_cpu > 0 else 0,
         "peak_rss_mb_warm": {name: usage["peak_rss_mb"] for name, usage in warm.usage.items()},
+        "warehouse_step_seconds_warm": round(warm_warehouse.get("seconds", 0.0), 1),
+        "warehouse_rows_per_second_warm": warm_warehouse.get("rows_per_second", 0),
+        "warehouse_rows_warm": warm_warehouse.get("rows", 0),
+        "warehouse_bytes_per_row": warm.metadata.get("warehouse_bytes_per_row", 0.0),
         "run_rss_mb_first_half_peak": round(max(rss[:half] or [0]), 1),
         "run_rss_mb_second_half_peak": round(max(rss[half:] or [0]), 1),
     }
@@ -109,6 +114,12 @@ def markdown(summary: dict) -> str:
             "if S3 and Redis ran elsewhere",
             f"{summary['steps_cpu_seconds_per_million_lines_warm']} CPU-s per million lines: at most "
             f"{summary['lines_per_second_ceiling_run_alone']:,} lines/s",
+        ),
+        (
+            "   warehouse load, warm day (the postings_warehouse step: rows, seconds, rows/s, bytes per row)",
+            f"{summary['warehouse_rows_warm']:,} rows in {summary['warehouse_step_seconds_warm']} s: "
+            f"{summary['warehouse_rows_per_second_warm']:,} rows/s, "
+            f"{summary['warehouse_bytes_per_row']} bytes/row",
         ),
         (
             "6. peak memory per process, warm day (MB)",

@@ -5,11 +5,20 @@ import dagster as dg
 from enrichment_platform.defs.assets.augmented import seniority_augmented_postings
 from enrichment_platform.defs.assets.exported import exported_job_postings
 from enrichment_platform.defs.assets.raw import raw_job_postings
+from enrichment_platform.defs.assets.summary import seniority_daily_summary
+from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.partitions import daily_partitions
 
 enrich_postings_job = dg.define_asset_job(
     name="enrich_postings_job",
-    selection=dg.AssetSelection.assets(raw_job_postings, seniority_augmented_postings, exported_job_postings),
+    selection=dg.AssetSelection.assets(
+        raw_job_postings,
+        seniority_augmented_postings,
+        exported_job_postings,
+        postings_warehouse,
+        seniority_daily_summary,
+    ),
     partitions_def=daily_partitions,
-    description="Validate, augment and export the raw job postings of one UTC day.",
+    description="Validate, augment and export the raw job postings of one UTC day, load them into the "
+    "warehouse and refresh the day's seniority summary.",
 )

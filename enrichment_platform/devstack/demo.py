@@ -1,10 +1,12 @@
 """`make demo`: the whole platform on this machine, with sample data and a live sensor, in the Dagster UI.
 
-Starts a private Redis, an S3 API endpoint (moto, devstack/s3_endpoint.py), the seniority model server and
+Starts a private Redis, an S3 API endpoint (moto, devstack/s3_endpoint.py), the seniority model server, the
+PostgreSQL warehouse (devstack/postgres_server.py: database `enrichment_demo` in the machine's PostgreSQL when
+one answers, else a private server from pgserver's binaries; ENRICHMENT_PG_MODE=spawn forces the latter) and
 Dagster (devstack/dagster_stack.py), uploads sample raw files for the last three UTC dates and drops a new
 file every minute like the scraper (devstack/demo_platform.py). The terminal shows a short banner; every
 service logs to a file in the demo's folder, and `<folder>/demo.env` points another shell at the demo.
-Ctrl-C stops everything it started and removes its folder, unless `--keep`.
+Ctrl-C stops everything it started, drops its database and removes its folder, unless `--keep`.
 """
 
 import argparse
@@ -37,7 +39,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="keep the run history and the logs after Ctrl-C (make demo KEEP=1); the next demo starts afresh",
+        help="keep the run history, the warehouse and the logs after Ctrl-C (make demo KEEP=1); the next "
+        "demo starts afresh",
     )
     return parser.parse_args(argv)
 

@@ -1,5 +1,6 @@
 """The demo's platform, brought up in order: a private Redis, an S3 API endpoint with the sample dates, the
-model server and Dagster; then the banner, new files dropped like the scraper's, and a watch on every service.
+model server, the PostgreSQL warehouse and Dagster; then the banner, new files dropped like the scraper's,
+and a watch on every service.
 """
 
 import argparse
@@ -15,6 +16,8 @@ from enrichment_platform.devstack import sample_data
 from enrichment_platform.devstack.dagster_stack import DagsterStack, start_dagster
 from enrichment_platform.devstack.demo_workdir import DemoWorkdir, say, shown
 from enrichment_platform.devstack.model_server import start_model_server
+from enrichment_platform.devstack.postgres_install import psql_path
+from enrichment_platform.devstack.postgres_server import PostgresService, redact, start_postgres
 from enrichment_platform.devstack.processes import ServiceStartError, free_port
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import ensure_bucket, local_aws_env, start_moto_server_process
@@ -23,6 +26,8 @@ from enrichment_platform.settings import setting
 
 MODEL_CAPACITY = 1000
 S3_URI_SETTINGS = ("RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI", "QUARANTINE_URI", "STAGING_URI")
+# The demo's own database in the machine's PostgreSQL: created at start, dropped at Ctrl-C unless KEEP.
+WAREHOUSE_DATABASE = "enrichment_demo"
 
 
 def drop_new_files(raw_uri: str, every: float, stop: threading.Event) -> None:
@@ -40,15 +45,22 @@ def drop_new_files(raw_uri: str, every: float, stop: threading.Event) -> None:
 
 
 def platform_settings(
-    workdir: DemoWorkdir, s3_endpoint: str, redis_url: str, model_target: str, first_date: date
+    workdir: DemoWorkdir,
+    s3_endpoint: str,
+    redis_url: str,
+    model_target: str,
+    warehouse: PostgresService,
+    first_date: date,
 ) -> dict[str, str]:
-    """Every variable the platform, the dagster CLI and boto3 need to work against the demo's services."""
+    """Every variable the platform, the dagster CLI, boto3 and psql need to reach the demo's services."""
     return {
         "DAGSTER_HOME": str(workdir.dagster_home),
         **local_aws_env(s3_endpoint),
         "REDIS_URL": redis_url,
         "SENIORITY_MODEL_TARGET": model_target,
         "SENIORITY_MODEL_CAPACITY": str(MODEL_CAPACITY),
+        "WAREHOUSE_URL": warehouse.libpq_url,
+        "WAREHOUSE_SCHEMA": setting("WAREHOUSE_SCHEMA"),
         **{name: setting(name) for name in S3_URI_SETTINGS},
         # Recent partitions only, so the UI opens on the demo's dates.
         "PARTITIONS_START_DATE": os.environ.get("PARTITIONS_START_DATE") or first_date.isoformat(),
@@ -56,17 +68,53 @@ def platform_settings(
     }
 
 
-def banner(arguments: argparse.Namespace, workdir: DemoWorkdir, dagster: DagsterStack, settings: dict) -> str:
+def warehouse_lines(warehouse: PostgresService, settings: dict) -> list[str]:
+    """The banner's lines on the warehouse: its URL, whose server it is, and a psql command to paste."""
+    if warehouse.mode == "external":
+        where = f"(a database of its own in the machine's PostgreSQL at {warehouse.host}:{warehouse.port})"
+    else:
+        where = f"(a private server from pgserver's binaries, files in {shown(warehouse.install.root)}/)"
+    psql = psql_path()
+    # A password stays in the env file rather than on the screen.
+    target = f"'{warehouse.libpq_url}'" if not warehouse.password else '"$WAREHOUSE_URL"'
+    query = (
+        f"select seniority, count(*) from {settings['WAREHOUSE_SCHEMA']}.job_postings group by 1 order by 1"
+    )
+    if psql is None:
+        connect = "no psql on this machine: any PostgreSQL client connects with the URL above"
+    else:
+        connect = f'{psql} {target} -c "{query}"'
+    return [
+        f"  warehouse     {redact(warehouse.libpq_url)}   schema {settings['WAREHOUSE_SCHEMA']}",
+        f"                {where}",
+        f"                {connect}",
+    ]
+
+
+def banner(
+    arguments: argparse.Namespace,
+    workdir: DemoWorkdir,
+    dagster: DagsterStack,
+    warehouse: PostgresService,
+    settings: dict,
+) -> str:
     dropping = (
         f"; a new file every {arguments.drop_every:g} s" if arguments.drop_every > 0 else "; no new files"
     )
+    external = warehouse.mode == "external"
     if arguments.keep:
+        kept_database = f"database {warehouse.db_name}" if external else f"{shown(warehouse.install.root)}/"
         after = (
-            f"stops every service; keeps the run history ({shown(workdir.dagster_home)}) and the logs.\n"
-            "                S3 objects and the cache live in memory: they go with their servers."
+            f"stops every service; keeps the run history ({shown(workdir.dagster_home)}), the warehouse\n"
+            f"                ({kept_database}) and the logs. S3 objects and the cache live in memory:\n"
+            "                they go with their servers."
         )
     else:
-        after = f"stops every service and removes {shown(workdir.root)} (make demo KEEP=1 keeps it)."
+        dropped = f"drops database {warehouse.db_name}, " if external else ""
+        after = (
+            f"stops every service, {dropped}removes {shown(workdir.root)}\n"
+            "                (make demo KEEP=1 keeps them)."
+        )
     return "\n".join(
         [
             "",
@@ -76,6 +124,7 @@ def banner(arguments: argparse.Namespace, workdir: DemoWorkdir, dagster: Dagster
             f"                {3 * arguments.files_per_date} sample files over 3 dates{dropping}",
             f"  Redis         {settings['REDIS_URL']}   (private, in memory)",
             f"  model server  {settings['SENIORITY_MODEL_TARGET']}   (capacity {MODEL_CAPACITY} pairs/s)",
+            *warehouse_lines(warehouse, settings),
             f"  logs          {shown(workdir.logs)}/   one file per service",
             f"  settings      source {shown(workdir.env_file)}",
             "                then e.g. `dagster asset list -m enrichment_platform.definitions`",
@@ -87,7 +136,7 @@ def banner(arguments: argparse.Namespace, workdir: DemoWorkdir, dagster: Dagster
 
 def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitStack) -> None:
     """Start every service, upload the sample data, print the banner and wait for Ctrl-C."""
-    say(f"starting Redis, S3, the model server and Dagster; logs go to {shown(workdir.logs)}/")
+    say(f"starting Redis, S3, the model server, PostgreSQL and Dagster; logs go to {shown(workdir.logs)}/")
     # Every service inherits it, so their temporary files go where the clean-up finds them.
     os.environ["TMPDIR"] = str(workdir.tmp)
     redis = start_redis(workdir.logs)
@@ -96,10 +145,14 @@ def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitSta
     stack.callback(s3.stop)
     model = start_model_server(capacity=MODEL_CAPACITY, workdir=workdir.logs)
     stack.callback(model.stop)
+    warehouse = start_postgres(
+        workdir.postgres, database=WAREHOUSE_DATABASE, logs=workdir.logs, keep=arguments.keep
+    )
+    stack.callback(warehouse.stop)
 
     today = datetime.now(tz=UTC).date()
     dates = [today - timedelta(days=offset) for offset in (2, 1, 0)]
-    settings = platform_settings(workdir, s3.endpoint_url, redis.url, model.target, dates[0])
+    settings = platform_settings(workdir, s3.endpoint_url, redis.url, model.target, warehouse, dates[0])
     os.environ.update(settings)
     for name in S3_URI_SETTINGS:
         ensure_bucket(s3.endpoint_url, S3Location.parse(settings[name]).bucket)
@@ -124,9 +177,11 @@ def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitSta
             args=(settings["RAW_POSTINGS_URI"], arguments.drop_every, stop_dropping),
             daemon=True,
         ).start()
-    print(banner(arguments, workdir, dagster, settings), flush=True)
+    print(banner(arguments, workdir, dagster, warehouse, settings), flush=True)
 
     services = [redis.process, s3.process, model.process, *dagster.processes]
+    if warehouse.process is not None:
+        services.append(warehouse.process)
     while True:
         time.sleep(1.0)
         stopped = next((process for process in services if not process.running()), None)

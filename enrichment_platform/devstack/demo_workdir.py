@@ -38,6 +38,11 @@ class DemoWorkdir:
         return self.root / "stage"
 
     @property
+    def postgres(self) -> Path:
+        """A private PostgreSQL server's binaries and data, when the machine has none to lend a database."""
+        return self.root / "postgres"
+
+    @property
     def tmp(self) -> Path:
         """TMPDIR of every service."""
         return self.root / "tmp"
@@ -52,7 +57,7 @@ class DemoWorkdir:
 
     def entries(self) -> tuple[Path, ...]:
         """Everything the demo creates in its folder."""
-        return (self.dagster_home, self.logs, self.stage, self.tmp, self.env_file, self.marker)
+        return (self.dagster_home, self.logs, self.stage, self.postgres, self.tmp, self.env_file, self.marker)
 
     def prepare(self) -> None:
         """Start afresh: a kept run history would point at S3 objects and cache entries that died with their
@@ -65,7 +70,7 @@ class DemoWorkdir:
                     "choose another folder with --workdir"
                 )
         self.remove()
-        for directory in (self.dagster_home, self.logs, self.stage, self.tmp):
+        for directory in (self.dagster_home, self.logs, self.stage, self.postgres, self.tmp):
             directory.mkdir(parents=True)
         self.marker.touch()
 
@@ -82,7 +87,7 @@ class DemoWorkdir:
     def write_env_file(self, settings: dict[str, str]) -> Path:
         """Write `settings` as `export NAME=value` lines, for `source <env file>` in another shell."""
         lines = [
-            "# The running demo's settings: `source` this file, then use the dagster CLI, boto3 or aws.",
+            "# The running demo's settings: `source` this file, then use the dagster CLI, boto3, aws, psql.",
             *(f"export {name}={shlex.quote(value)}" for name, value in settings.items()),
         ]
         self.env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")

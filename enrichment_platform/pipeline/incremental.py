@@ -22,6 +22,7 @@ from enrichment_platform.pipeline.dead_letter import (
 from enrichment_platform.pipeline.manifest import Manifest
 from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, PipelineStorage, S3UnavailableError
 from enrichment_platform.pipeline.workers import CpuWorkers
+from enrichment_platform.warehouse.connection import WarehouseUnavailableError
 
 CHECKPOINT_SECONDS = 30.0
 PROGRESS_SECONDS = 10.0
@@ -34,6 +35,7 @@ INFRASTRUCTURE_ERRORS = (
     CacheUnavailableError,
     ModelUnavailableError,
     ModelContractError,
+    WarehouseUnavailableError,
     BrokenProcessPool,
 )
 

@@ -15,12 +15,15 @@ import alembic.util.exc
 import boto3
 import dagster as dg
 import psutil
+import psycopg
 import pytest
 import sqlalchemy.exc
 
 from enrichment_platform.devstack.dagster_stack import DagsterStack
 from enrichment_platform.devstack.demo_platform import banner
 from enrichment_platform.devstack.demo_workdir import DemoWorkdir, WorkdirTakenError
+from enrichment_platform.devstack.postgres_install import PrivateInstall
+from enrichment_platform.devstack.postgres_server import PostgresService, connect_or_none
 from enrichment_platform.devstack.processes import LOCALHOST, free_port, port_answers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,6 +36,7 @@ SERVICE_LOGS = (
     "moto_server",
     "redis-",
     "seniority-model-",
+    "postgres-",
 )
 
 
@@ -51,7 +55,13 @@ def demo_command(port: int, workdir: Path, *extra: str) -> list[str]:
 
 def env_without_platform_settings() -> dict[str, str]:
     names = ("AWS_ENDPOINT_URL", "REDIS_URL", "DAGSTER_HOME", "RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI")
-    names += ("QUARANTINE_URI", "STAGING_URI", "ENRICHMENT_LOCAL_STAGE_DIR")
+    names += (
+        "QUARANTINE_URI",
+        "STAGING_URI",
+        "ENRICHMENT_LOCAL_STAGE_DIR",
+        "WAREHOUSE_URL",
+        "WAREHOUSE_SCHEMA",
+    )
     return {name: value for name, value in os.environ.items() if name not in names}
 
 
@@ -104,23 +114,59 @@ def test_a_folder_with_entries_the_demo_did_not_make_is_refused(tmp_path):
     assert (tmp_path / "logs" / "theirs.log").exists()
 
 
-def test_banner_says_what_ctrl_c_keeps(tmp_path):
+def test_banner_says_what_ctrl_c_keeps_and_how_to_query_the_warehouse(tmp_path):
     workdir = DemoWorkdir(tmp_path / "demo")
     dagster = DagsterStack(ui_url="http://127.0.0.1:3001", processes=[])
+    warehouse = PostgresService(
+        host="127.0.0.1", port=5432, user="postgres", password="", db_name="enrichment_demo", mode="external"
+    )
     settings = {
         "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
         "RAW_POSTINGS_URI": "s3://rl-data/job-postings-raw/",
         "REDIS_URL": "redis://127.0.0.1:6000/0",
         "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
+        "WAREHOUSE_URL": warehouse.libpq_url,
+        "WAREHOUSE_SCHEMA": "enrichment",
     }
     arguments = dict(files_per_date=6, drop_every=60.0)
-    removed = banner(argparse.Namespace(keep=False, **arguments), workdir, dagster, settings)
-    kept = banner(argparse.Namespace(keep=True, **arguments), workdir, dagster, settings)
+    removed = banner(argparse.Namespace(keep=False, **arguments), workdir, dagster, warehouse, settings)
+    kept = banner(argparse.Namespace(keep=True, **arguments), workdir, dagster, warehouse, settings)
     for text in (removed, kept):
         assert "http://127.0.0.1:3001" in text and "http://127.0.0.1:5000" in text
         assert f"source {workdir.env_file}" in text and str(workdir.logs) in text
+        assert "postgresql://postgres@127.0.0.1:5432/enrichment_demo   schema enrichment" in text
+        assert "psql 'postgresql://postgres@127.0.0.1:5432/enrichment_demo'" in text or "no psql" in text
     assert f"removes {workdir.root}" in removed and "KEEP=1" in removed
-    assert f"keeps the run history ({workdir.dagster_home})" in kept
+    assert "drops database enrichment_demo" in removed
+    assert f"keeps the run history ({workdir.dagster_home})" in kept and "(database enrichment_demo)" in kept
+
+
+def test_banner_hides_the_warehouse_password_and_names_the_private_server(tmp_path):
+    workdir = DemoWorkdir(tmp_path / "demo")
+    dagster = DagsterStack(ui_url="http://127.0.0.1:3001", processes=[])
+    files = workdir.postgres / "postgres-1"
+    warehouse = PostgresService(
+        host="127.0.0.1",
+        port=5433,
+        user="demo",
+        password="s3cret",
+        db_name="enrichment_demo",
+        mode="spawned",
+        install=PrivateInstall(bin_dir=files / "bin", root=files, run_as=None),
+    )
+    settings = {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+        "RAW_POSTINGS_URI": "s3://rl-data/job-postings-raw/",
+        "REDIS_URL": "redis://127.0.0.1:6000/0",
+        "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
+        "WAREHOUSE_SCHEMA": "enrichment",
+    }
+    arguments = argparse.Namespace(keep=False, files_per_date=6, drop_every=0.0)
+    text = banner(arguments, workdir, dagster, warehouse, settings)
+    assert "s3cret" not in text and "postgresql://demo:***@127.0.0.1:5433/enrichment_demo" in text
+    assert f"private server from pgserver's binaries, files in {files}/" in text
+    assert '"$WAREHOUSE_URL"' in text or "no psql" in text  # the password is in the env file
+    assert "drops database" not in text  # its files go with the folder
 
 
 def sensor_runs(home: Path, ui_port: int) -> dict[str, tuple[str, str]] | None:
@@ -156,7 +202,8 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
         demo = subprocess.Popen(
             command,
             cwd=REPO,
-            env=env_without_platform_settings(),
+            # A private PostgreSQL: a demo database in the machine's server may be a developer's kept one.
+            env={**env_without_platform_settings(), "ENRICHMENT_PG_MODE": "spawn"},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -173,7 +220,8 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
             if runs is not None and runs != seen:
                 seen, last_progress = runs, time.monotonic()
         children = psutil.Process(demo.pid).children(recursive=True)
-        assert len(children) >= 6  # Redis, S3, the model server, the code server, the webserver, the daemon
+        # Redis, S3, the model server, PostgreSQL, the code server, the webserver, the daemon
+        assert len(children) >= 7
 
         settings = env_file_settings(workdir.env_file)
         assert settings["DAGSTER_HOME"] == str(workdir.dagster_home)
@@ -186,6 +234,10 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
         )
         listed = s3.list_objects_v2(Bucket="rl-data", Prefix="job-postings-mod/")
         assert len(listed["Contents"]) == 6
+        warehouse_url = settings["WAREHOUSE_URL"]
+        with psycopg.connect(warehouse_url) as warehouse:
+            assert warehouse.execute("select current_database()").fetchone() == ("enrichment_demo",)
+        assert settings["WAREHOUSE_SCHEMA"] == "enrichment"
         asset_list = subprocess.run(
             [
                 str(Path(sys.executable).with_name("dagster")),
@@ -219,3 +271,4 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], [process.cmdline() for process in alive]
     assert not workdir.root.exists()
+    assert connect_or_none(warehouse_url) is None

@@ -1,1 +1,1 @@
-"""The three assets of the flow (raw, augmented, exported) and what they share around the per-file loop."""
+"""The assets of the flow (raw, augmented, exported, warehouse) and what they share around the file loop."""

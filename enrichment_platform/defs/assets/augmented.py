@@ -8,6 +8,7 @@ import dagster as dg
 
 from enrichment_platform.cache.known_levels import KnownLevels
 from enrichment_platform.defs.assets import raw
+from enrichment_platform.defs.assets.external import seniority_model
 from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.cache import SeniorityCache
@@ -38,7 +39,7 @@ TIMED_STAGES = (
 @dg.asset(
     name=ASSET_NAME,
     partitions_def=daily_partitions,
-    deps=[raw.raw_job_postings],
+    deps=[raw.raw_job_postings, seniority_model],
     group_name="job_postings",
     kinds={"redis", "python"},
     retry_policy=retry_policy(),

@@ -1,4 +1,4 @@
-"""What the three assets share around the per-file loop (`pipeline/incremental.py`): the run configuration,
+"""What the assets share around the per-file loop (`pipeline/incremental.py`): the run configuration,
 the step retry policy, and the materialization metadata of the files a run dead-lettered."""
 
 import dagster as dg
@@ -12,7 +12,7 @@ MAX_LISTED = 20  # dead-lettered files named in a materialization's metadata
 
 
 class IncrementalConfig(dg.Config):
-    """Run configuration shared by the three assets."""
+    """Run configuration shared by the per-file assets."""
 
     full_refresh: bool = Field(
         default=False, description="Reprocess every file of the partition, not only new or changed ones."

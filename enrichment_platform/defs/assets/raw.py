@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from enrichment_platform.defs.assets.external import scraped_job_postings
 from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
@@ -15,6 +16,7 @@ ASSET_NAME = "raw_job_postings"
 @dg.asset(
     name=ASSET_NAME,
     partitions_def=daily_partitions,
+    deps=[scraped_job_postings],
     group_name="job_postings",
     kinds={"s3"},
     retry_policy=retry_policy(),

@@ -1,6 +1,7 @@
 """The asset checks. `contract`: the data contracts, failing as errors (conservation and the seniority range
 block the export; one output per input and no dead-lettered file do not); `quality`: warnings on the data
-itself (schema completeness, duplicate urls, freshness, level drift)."""
+itself (schema completeness, duplicate urls, freshness, level drift); `warehouse`: the warehouse's rows match
+the files (blocking)."""
 
 from enrichment_platform.defs.checks.contract import (
     conservation,
@@ -16,6 +17,7 @@ from enrichment_platform.defs.checks.quality import (
     raw_schema_completeness,
     seniority_distribution_drift,
 )
+from enrichment_platform.defs.checks.warehouse import warehouse_rows_match_files
 
 # Every check, in the order the UI lists them: the contract checks, then the data-quality warnings.
 ALL_CHECKS = [
@@ -25,6 +27,7 @@ ALL_CHECKS = [
     no_dead_lettered_raw,
     no_dead_lettered_augmented,
     no_dead_lettered_exported,
+    warehouse_rows_match_files,
     raw_schema_completeness,
     duplicate_url_rate,
     raw_freshness,

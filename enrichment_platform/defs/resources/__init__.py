@@ -1,5 +1,5 @@
 """Thin Dagster resources: S3 locations, the raw prefix's event queue, the Redis cache, the gRPC model
-client."""
+client, the PostgreSQL warehouse."""
 
 import os
 
@@ -10,6 +10,7 @@ from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.defs.resources.queue import RawPostingsQueue
 from enrichment_platform.defs.resources.s3 import PostingsStorage
+from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
 from enrichment_platform.settings import DEFAULTS, setting
 
 
@@ -43,5 +44,8 @@ def default_resources() -> dict:
             tls_ca_path=setting("SENIORITY_MODEL_TLS_CA"),
             tls_cert_path=setting("SENIORITY_MODEL_TLS_CERT"),
             tls_key_path=setting("SENIORITY_MODEL_TLS_KEY"),
+        ),
+        "warehouse": PostgresWarehouse(
+            url=secret_setting("WAREHOUSE_URL"), schema_name=setting("WAREHOUSE_SCHEMA")
         ),
     }

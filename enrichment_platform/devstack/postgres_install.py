@@ -1,5 +1,5 @@
-"""The PostgreSQL installation a private test server runs from: pgserver's binaries (else pg_config's), the
-unprivileged user that runs them when the tests run as root, and a fresh data directory made by initdb."""
+"""The PostgreSQL installation a private server runs from: pgserver's binaries (else pg_config's), the
+unprivileged user that runs them when we run as root, and a fresh data directory made by initdb."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def postgres_bin_dir() -> Path:
         if (bin_dir / "postgres").exists():
             return bin_dir
     raise ServiceStartError(
-        "no PostgreSQL binaries found: install the dev extra (pip install -e '.[dev]', which brings "
+        "no PostgreSQL binaries found: install the local extra (pip install -e '.[local]', which brings "
         "pgserver) or install PostgreSQL so that pg_config is on PATH"
     )
 
@@ -111,16 +111,56 @@ class PrivateInstall:
         return {**os.environ, "HOME": str(self.root), "LC_ALL": "C", "LANG": "C"}
 
 
+def psql_path() -> str | None:
+    """A psql to paste into a terminal: the one on PATH, else the one shipped with pgserver's binaries."""
+    on_path = shutil.which("psql")
+    if on_path is not None:
+        return "psql"
+    try:
+        bundled = postgres_bin_dir() / "psql"
+    except ServiceStartError:
+        return None
+    return str(bundled) if bundled.exists() else None
+
+
+def _user_can_enter(directory: Path, user: pwd.struct_passwd) -> bool:
+    try:
+        # `cd` in a shell of that user: a child's cwd is entered before it changes user, so proves nothing.
+        command = ["sh", "-c", 'cd "$1"', "sh", str(directory)]
+        subprocess.run(command, capture_output=True, timeout=30, check=True, **run_as_args(user))
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
+def _reachable_temp_root(user: pwd.struct_passwd) -> Path:
+    for parent in dict.fromkeys([tempfile.gettempdir(), "/tmp", "/var/tmp"]):
+        if not Path(parent).is_dir():
+            continue
+        root = Path(tempfile.mkdtemp(prefix="enrichment-postgres-", dir=parent))
+        os.chown(root, user.pw_uid, user.pw_gid)
+        if _user_can_enter(root, user):
+            return root
+        root.rmdir()
+    raise ServiceStartError(
+        f"user {user.pw_name} can reach neither the work directory nor a temp directory to run PostgreSQL "
+        "in; choose a work directory below a path others may enter, or run as a normal user"
+    )
+
+
 def prepare_private_install(workdir: Path) -> PrivateInstall:
-    """The binaries, a fresh root directory and the user of a private server (never root)."""
+    """The binaries, a fresh root directory in `workdir` and the user of a private server (never root)."""
     bin_dir = postgres_bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="postgres-", dir=workdir))
     run_as = unprivileged_user() if os.geteuid() == 0 else None
     if run_as is None:
-        return PrivateInstall(bin_dir, Path(tempfile.mkdtemp(prefix="postgres-", dir=workdir)), None)
-    # The work directory may sit under a root-only path (pytest's /tmp/pytest-of-root is 0700),
-    # so the server's files live in their own directory in the system temp dir, owned by that user.
-    root = Path(tempfile.mkdtemp(prefix="enrichment-postgres-"))
+        return PrivateInstall(bin_dir, root, None)
     os.chown(root, run_as.pw_uid, run_as.pw_gid)
+    if not _user_can_enter(root, run_as):
+        # The work directory may sit under a root-only path (pytest's /tmp/pytest-of-root is 0700),
+        # so the server's files move to their own directory in a temp dir that user can reach.
+        root.rmdir()
+        root = _reachable_temp_root(run_as)
     if not _user_can_execute(bin_dir / "postgres", run_as, root):
         # Rather than opening every parent directory to others (what pgserver does), copy the install.
         bin_dir = _copy_postgres_install(bin_dir, root)

@@ -1,0 +1,138 @@
+"""Loading one raw file's rows into the warehouse: its old rows deleted and the new ones copied in (binary
+COPY into the day's partitions), in one transaction, so that a file's rows appear together and a rerun or a
+replaced file never duplicates any."""
+
+import threading
+from datetime import date
+
+import psycopg
+from psycopg import sql
+
+from enrichment_platform.warehouse.connection import connect, database_errors
+from enrichment_platform.warehouse.rows import (
+    COPIED_COLUMNS,
+    PostingRows,
+    copy_binary,
+    posting_rows,
+    quarantine_records,
+    quarantine_rows,
+    reserialized,
+)
+from enrichment_platform.warehouse.schema import (
+    POSTINGS_TABLE,
+    QUARANTINE_TABLE,
+    create_day_partitions,
+    create_tables,
+    partition_name,
+)
+
+_QUARANTINE_COPIED = ("posting_date", "source_file", "line_number", "error", "raw", "raw_altered")
+
+
+class Warehouse:
+    """The warehouse at `url`, schema `schema`: one connection per thread, since files load concurrently."""
+
+    def __init__(self, url: str, schema: str):
+        self.url, self.schema = url, schema
+        self._local = threading.local()
+        self._connections: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> psycopg.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.broken:
+            connection = connect(self.url)
+            connection.autocommit = True  # transactions are explicit: one per file
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _table(self, table: str) -> sql.Composed:
+        return sql.Identifier(self.schema, table)
+
+    def prepare(self, day: date) -> None:
+        """Create the tables where missing, check their columns, and create `day`'s partitions."""
+        with database_errors(self.url, f"creating the tables of schema {self.schema} for {day}"):
+            connection = self._connection()
+            create_tables(connection, self.schema)
+            create_day_partitions(connection, self.schema, day)
+
+    def load_file(
+        self, day: date, name: str, model_version: str, raw: bytes, output: bytes, quarantine: bytes | None
+    ) -> dict:
+        """Replace the rows of file `name` of `day` by those of its output and quarantine objects (`raw`
+        gives the line numbers and content hashes); its facts for the manifest."""
+        records = quarantine_records(quarantine)
+        rejected = quarantine_rows(records)
+        rows = posting_rows(name, raw, output, {record["line"] for record in records})
+        action = f"loading {name} of {day} into {self.schema}.{POSTINGS_TABLE} and {QUARANTINE_TABLE}"
+        with database_errors(self.url, action):
+            connection = self._connection()
+            try:
+                self._replace_rows(connection, day, name, model_version, rows, rejected)
+            except psycopg.DataError:  # jsonb refused a line as it is: find which, and store them altered
+                self._fit_refused(connection, rows)
+                self._replace_rows(connection, day, name, model_version, rows, rejected)
+        return {
+            "rows": len(rows),
+            "quarantine_rows": len(rejected),
+            "altered_rows": len(rows.altered),
+            "altered_quarantine_rows": sum(row[3] for row in rejected),
+        }
+
+    def _replace_rows(
+        self,
+        connection: psycopg.Connection,
+        day: date,
+        name: str,
+        model_version: str,
+        rows: PostingRows,
+        rejected: list[tuple[int, str, str, bool]],
+    ) -> None:
+        delete = "DELETE FROM {} WHERE posting_date = %s AND source_file = %s"
+        copy = "COPY {} ({}) FROM STDIN"
+        # Straight into the day's partitions (prepare() created them): no routing of each row by its date.
+        postings = self._table(partition_name(POSTINGS_TABLE, day))
+        quarantine = self._table(partition_name(QUARANTINE_TABLE, day))
+        with connection.transaction(), connection.cursor() as cursor:
+            for table in (postings, quarantine):
+                cursor.execute(sql.SQL(delete).format(table), (day, name))
+            columns = sql.SQL(", ").join(map(sql.Identifier, COPIED_COLUMNS))
+            with cursor.copy(sql.SQL(copy + " (FORMAT BINARY)").format(postings, columns)) as copy_rows:
+                copy_rows.write(copy_binary(rows, day, name, model_version))
+            if rejected:
+                columns = sql.SQL(", ").join(map(sql.Identifier, _QUARANTINE_COPIED))
+                with cursor.copy(sql.SQL(copy).format(quarantine, columns)) as copy_rows:
+                    for line_number, error, raw, altered in rejected:
+                        copy_rows.write_row((day, name, line_number, error, raw, altered))
+
+    def _fit_refused(self, connection: psycopg.Connection, rows: PostingRows) -> None:
+        """Alter each row whose posting jsonb refuses to the re-serialized form of its line, asked line by
+        line (only for a file whose copy was refused)."""
+        for index in range(len(rows)):
+            try:
+                connection.execute("SELECT %s::text::jsonb", (rows.posting(index).decode(),))
+            except psycopg.DataError:
+                rows.altered[index] = reserialized(rows.lines[index])
+
+    def row_counts(self, day: date) -> dict[str, tuple[int, int]]:
+        """File name -> (job_postings rows, quarantined_lines rows) of `day`."""
+        counts: dict[str, list[int]] = {}
+        query = "SELECT source_file, count(*) FROM {} WHERE posting_date = %s GROUP BY source_file"
+        with database_errors(self.url, f"counting the rows of {day} in schema {self.schema}"):
+            connection = self._connection()
+            exists = "SELECT to_regclass(%s) IS NOT NULL"
+            table_name = sql.Identifier(self.schema, POSTINGS_TABLE).as_string(connection)
+            if not connection.execute(exists, (table_name,)).fetchone()[0]:
+                return {}  # nothing loaded into this schema yet
+            for index, table in enumerate((POSTINGS_TABLE, QUARANTINE_TABLE)):
+                for name, count in connection.execute(sql.SQL(query).format(self._table(table)), (day,)):
+                    counts.setdefault(name, [0, 0])[index] = count
+        return {name: (postings, quarantined) for name, (postings, quarantined) in counts.items()}
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
