@@ -177,7 +177,7 @@ def warehouse_bytes_per_row(url: str) -> float:
             "WHERE inhparent = %s::regclass), (SELECT count(*) FROM " + WAREHOUSE_SCHEMA + ".job_postings)",
             (f"{WAREHOUSE_SCHEMA}.job_postings",),
         ).fetchone()
-    return round(size / rows, 1) if rows else 0.0
+    return round(float(size) / rows, 1) if rows else 0.0
 
 
 def run_flow_bench(config: BenchConfig) -> dict:
