@@ -1,6 +1,5 @@
 """seniority_daily_summary in the real flow: S3 endpoint, Redis, the model server and a real PostgreSQL."""
 
-import uuid
 from datetime import date
 
 import dagster as dg
@@ -41,14 +40,9 @@ FILE_B = b"\n".join([posting("Initech", "Head of Legal", 4), posting("Acme Corp"
 
 
 @pytest.fixture
-def warehouse(platform_env, postgres_url, monkeypatch):
-    """WAREHOUSE_URL at the session's database and a schema of this test's own, dropped afterwards."""
-    schema = f"summary_{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("WAREHOUSE_URL", postgres_url.libpq_url)
-    monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
-    yield postgres_url.libpq_url, schema
-    with psycopg.connect(postgres_url.libpq_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+def warehouse(platform_env, warehouse_schema):
+    """The test's warehouse: the session database's URL and the test's own schema."""
+    return warehouse_schema
 
 
 def run_to_summary(instance):
