@@ -4,7 +4,6 @@ PostgreSQL (dagster-postgres), their run queue and the model pool."""
 import os
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -12,6 +11,7 @@ import orjson
 import pytest
 
 from enrichment_platform.defs.assets.augmented import ASSET_NAME, MODEL_POOL
+from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform_tests.support.harness import (
     DEPLOY,
     REPO,
@@ -88,19 +88,7 @@ def test_model_pool_admits_its_limit_of_augmentation_steps_at_once(bucket, serve
     started = datetime.now(UTC)
     runs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "asset",
-                "materialize",
-                "-m",
-                "enrichment_platform.definitions",
-                "--select",
-                "*",
-                "--partition",
-                day,
-            ],
+            materialize_command(day),
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,

@@ -16,11 +16,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import boto3
@@ -35,6 +35,7 @@ from enrichment_platform.bench.data import Universe, generate_file
 from enrichment_platform.bench.flow_report import chart, markdown, summarize
 from enrichment_platform.bench.usage import UsageMonitor, python_loop_seconds
 from enrichment_platform.devstack import synthetic
+from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform.devstack.model_server import start_model_server
 from enrichment_platform.devstack.postgres_server import start_postgres
 from enrichment_platform.devstack.processes import free_port
@@ -75,6 +76,7 @@ class PassResult:
     machine_busy_share: float = 0.0  # of all cores, while the pass ran
 
 
+@cache
 def generator_fingerprint() -> str:
     """A digest of the generator's code and vocabulary: cached days are made anew when either changes."""
     digest = hashlib.sha256()
@@ -125,21 +127,7 @@ def run_partition(
     config = {
         "ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in (*ASSETS, WAREHOUSE_ASSET)}
     }
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "enrichment_platform.definitions",
-        "--select",
-        "*",
-        "--partition",
-        partition,
-        "--config-json",
-        json.dumps(config),
-    ]
+    command = materialize_command(partition, config)
     log = Path(env["DAGSTER_HOME"]) / f"materialize-{partition}-{time.time():.0f}.log"
     started = time.perf_counter()
     with log.open("wb") as output:

@@ -7,6 +7,7 @@ service's log to the terminal and warns about the checkout's dagster.yaml when D
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sys
@@ -33,6 +34,15 @@ from enrichment_platform.devstack.processes import (
 REPO = Path(__file__).resolve().parents[2]
 DEFINITIONS_MODULE = "enrichment_platform.definitions"
 LOCATION_NAME = "enrichment_platform"
+
+MATERIALIZE_ALL = f"asset materialize -m {DEFINITIONS_MODULE} --select *"
+
+
+def materialize_command(partition: str, run_config: dict | None = None) -> list[str]:
+    """`dagster asset materialize` of every asset of the definitions for one partition, as a subprocess runs
+    it (with this interpreter); `run_config` goes in as --config-json."""
+    command = [sys.executable, "-m", "dagster", *MATERIALIZE_ALL.split(), "--partition", partition]
+    return command + (["--config-json", json.dumps(run_config)] if run_config else [])
 
 
 class UIPortTakenError(ServiceStartError):

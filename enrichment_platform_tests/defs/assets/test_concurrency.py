@@ -2,12 +2,12 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
+from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform_tests.support.scripted_model import ScriptedModel
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -35,19 +35,7 @@ def test_four_concurrent_partition_runs_request_each_new_pair_once(bucket, serve
     for day in DAYS:
         home = tmp_path / day
         home.mkdir()
-        command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "asset",
-            "materialize",
-            "-m",
-            "enrichment_platform.definitions",
-            "--select",
-            "*",
-            "--partition",
-            day,
-        ]
+        command = materialize_command(day)
         runs.append(
             subprocess.Popen(
                 command,

@@ -5,7 +5,6 @@ outputs are byte-identical to a clean run's."""
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import orjson
 import pytest
 import redis
 
+from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform.devstack.model_server import start_model_server
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform_tests.support.faulty_s3 import FaultyS3
@@ -134,19 +134,7 @@ def test_run_process_killed_mid_partition_then_rerun_is_identical(
 
     home = tmp_path / "home"
     home.mkdir()
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "enrichment_platform.definitions",
-        "--select",
-        "*",
-        "--partition",
-        DAY,
-    ]
+    command = materialize_command(DAY)
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
