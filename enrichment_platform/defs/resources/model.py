@@ -6,21 +6,22 @@ import dagster as dg
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from enrichment_platform.model_client.grpc_client import MAX_BATCH, ModelClient
+from enrichment_platform.model_client.grpc_client import ModelClient
 
 
 class SeniorityModelClient(dg.ConfigurableResource):
     """Client of the seniority model at `target`, paced to `capacity` pairs/s shared by every process that
     uses `rate_limit_redis_url` (0 = unpaced); see `ModelClient`."""
 
+    # The defaults are ModelClient's own, so the two cannot drift apart.
     target: str
-    capacity: int = 1000
-    rate_limit_redis_url: str = ""
-    batch_size: int = MAX_BATCH
-    max_in_flight: int = 4
-    timeout_seconds: float = 60.0
-    max_attempts: int = 5
-    model_version_override: str = ""
+    capacity: int = ModelClient.capacity
+    rate_limit_redis_url: str = ModelClient.rate_limit_redis_url
+    batch_size: int = ModelClient.batch_size
+    max_in_flight: int = ModelClient.max_in_flight
+    timeout_seconds: float = ModelClient.timeout_seconds
+    max_attempts: int = ModelClient.max_attempts
+    model_version_override: str = ModelClient.model_version_override
     tls_ca_path: str = Field(
         default="", description="PEM CA of the server's certificate; set: TLS, unset: plaintext"
     )
