@@ -3,15 +3,21 @@
 import dagster as dg
 
 from enrichment_platform.defs.assets import augmented, raw
-from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
+from enrichment_platform.defs.assets.file_loop import (
+    IncrementalConfig,
+    dead_letter_metadata,
+    retry_policy,
+    run_selects,
+)
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
-from enrichment_platform.pipeline.hand_off import LocalStage, load_template
+from enrichment_platform.pipeline.hand_off import EXPORTED, LocalStage, load_template
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import read_batched_levels
 from enrichment_platform.postings.template import fill_seniority
 
 ASSET_NAME = "exported_job_postings"
+WAREHOUSE_ASSET = "postings_warehouse"  # downstream: loads what this step leaves in the stage
 
 
 @dg.asset(
@@ -30,6 +36,7 @@ def exported_job_postings(
     partition_key = context.partition_key
     stage = LocalStage(context.run_id, partition_key)
     levels_staged = storage.staging(augmented.ASSET_NAME, partition_key)
+    loads_warehouse = run_selects(context, WAREHOUSE_ASSET)
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     levels_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     sources = {
@@ -45,12 +52,16 @@ def exported_job_postings(
         if digits is None:
             digits = read_batched_levels(storage, levels_staged, name, entry)
         output = fill_seniority(template, digit_offsets, digits)
-        return {"lines": len(digit_offsets), "etag": storage.put(storage.augmented, name, output)}
+        etag = storage.put(storage.augmented, name, output)
+        if loads_warehouse:
+            stage.write(EXPORTED, name, etag, output)  # what the warehouse loads, without downloading it
+        return {"lines": len(digit_offsets), "etag": etag}
 
     run = process_pending_files(
         ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, export_file
     )
-    stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed
+    if not loads_warehouse:
+        stage.remove()  # the last step of this run's flow: its hand-offs are no longer needed
     return dg.MaterializeResult(
         metadata={
             "files_in_partition": run.files_total,

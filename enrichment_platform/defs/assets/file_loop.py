@@ -42,3 +42,9 @@ def dead_letter_metadata(run: FileRun) -> dict:
         "dead_letters": dg.MetadataValue.md("\n".join(listed) or "none"),
         "dead_letter_prefix": dg.MetadataValue.path(run.dead_letter_uri),
     }
+
+
+def run_selects(context: dg.AssetExecutionContext, asset_name: str) -> bool:
+    """Whether the run materializes `asset_name` too (a run without an asset selection runs its whole job)."""
+    selection = context.run.asset_selection
+    return selection is None or dg.AssetKey(asset_name) in selection

@@ -6,7 +6,13 @@ from enrichment_platform.defs.assets.external import scraped_job_postings
 from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
-from enrichment_platform.pipeline.hand_off import LocalStage, validate_and_stage, validate_incoming
+from enrichment_platform.pipeline.hand_off import (
+    QUARANTINE,
+    RAW,
+    LocalStage,
+    validate_and_stage,
+    validate_staged,
+)
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.workers import CpuWorkers
 
@@ -37,13 +43,14 @@ def raw_job_postings(
     def validate_file(name: str) -> dict:
         etag = sources[name]
         data = storage.get(storage.raw, name, expected_etag=etag)
+        stage.write(RAW, name, etag, data)  # for the workers and the warehouse
         if workers.processes:  # handed over on local disk, which costs less CPU than the pool's pipe
-            stage.write("incoming", name, etag, data)
-            facts, quarantine = workers.call(validate_incoming, stage, name, etag)
+            facts, quarantine = workers.call(validate_staged, stage, name, etag)
         else:
             facts, quarantine = validate_and_stage(stage, name, etag, data)
         if quarantine:
             storage.put(storage.quarantine, name, quarantine)
+            stage.write(QUARANTINE, name, etag, quarantine)
         elif previous.get(name, {}).get("quarantined"):
             storage.delete(storage.quarantine, name)  # an earlier version of this file had bad lines
         return facts

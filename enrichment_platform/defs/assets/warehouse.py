@@ -9,6 +9,7 @@ from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_le
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
+from enrichment_platform.pipeline.hand_off import LocalStage, remove_warehouse_inputs, warehouse_inputs
 from enrichment_platform.pipeline.incremental import process_pending_files
 
 ASSET_NAME = "postings_warehouse"
@@ -51,15 +52,19 @@ def postings_warehouse(
     augmented_files = storage.read_manifest(augmented.ASSET_NAME, partition_key).files
     exported_files = storage.read_manifest(exported.ASSET_NAME, partition_key).files
     sources = current_exports(raw_files, augmented_files, exported_files)
+    stage = LocalStage(context.run_id, partition_key)  # what this run's earlier steps read and wrote
     loader = warehouse.open()
 
     def load_file(name: str) -> dict:
-        raw_entry = raw_files[name]
-        raw_data = storage.get(storage.raw, name, expected_etag=raw_entry["source"])
-        output = storage.get(storage.augmented, name, expected_etag=exported_files[name]["etag"])
-        quarantine = storage.get_if_exists(storage.quarantine, name) if raw_entry["quarantined"] else None
+        raw_etag, output_etag = raw_files[name]["source"], exported_files[name]["etag"]
+        quarantined = bool(raw_files[name]["quarantined"])
+        raw_data, output, quarantine = warehouse_inputs(
+            stage, storage, name, raw_etag, quarantined, output_etag
+        )
         model_version = augmented_files[name]["model_version"]
-        return loader.load_file(day, name, model_version, raw_data, output, quarantine)
+        facts = loader.load_file(day, name, model_version, raw_data, output, quarantine)
+        remove_warehouse_inputs(stage, name, raw_etag, output_etag)
+        return facts
 
     try:
         loader.prepare(day)  # an unreachable database or tables of other columns fail the step here
@@ -68,6 +73,7 @@ def postings_warehouse(
         )
     finally:
         loader.close()
+    stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed
     totals = run.totals
     return dg.MaterializeResult(
         metadata={

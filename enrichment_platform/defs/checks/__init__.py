@@ -8,6 +8,7 @@ from enrichment_platform.defs.checks.contract import (
     no_dead_lettered_augmented,
     no_dead_lettered_exported,
     no_dead_lettered_raw,
+    no_dead_lettered_warehouse,
     one_output_per_input,
     seniority_in_range,
 )
@@ -27,6 +28,7 @@ ALL_CHECKS = [
     no_dead_lettered_raw,
     no_dead_lettered_augmented,
     no_dead_lettered_exported,
+    no_dead_lettered_warehouse,
     warehouse_rows_match_files,
     raw_schema_completeness,
     duplicate_url_rate,

@@ -4,7 +4,7 @@ block the export), one output object per input file, and no dead-lettered file f
 import dagster as dg
 import orjson
 
-from enrichment_platform.defs.assets import augmented, exported, raw
+from enrichment_platform.defs.assets import augmented, exported, raw, warehouse
 from enrichment_platform.defs.checks.problems import listed
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
@@ -182,3 +182,4 @@ def _no_dead_lettered_files(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinit
 no_dead_lettered_raw = _no_dead_lettered_files(raw.raw_job_postings)
 no_dead_lettered_augmented = _no_dead_lettered_files(augmented.seniority_augmented_postings)
 no_dead_lettered_exported = _no_dead_lettered_files(exported.exported_job_postings)
+no_dead_lettered_warehouse = _no_dead_lettered_files(warehouse.postings_warehouse)

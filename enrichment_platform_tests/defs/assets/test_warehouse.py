@@ -131,6 +131,36 @@ def test_rerun_and_full_refresh_give_identical_rows(bucket, instance, warehouse)
     assert check_result(refresh).passed
 
 
+def test_a_run_without_the_exports_loads_them_from_s3_and_no_run_leaves_its_stage_behind(
+    bucket, instance, warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ENRICHMENT_LOCAL_STAGE_DIR", str(tmp_path))
+    bucket.put(RAW, NAME_A, FILE_A)
+    bucket.put(RAW, NAME_B, FILE_B)
+    assets = [*FLOW, postings_warehouse]
+    flow_only = dg.materialize(
+        [*FLOW, *CHECKS], partition_key=DAY, resources=default_resources(), instance=instance
+    )
+    assert flow_only.success
+    assert not list(tmp_path.rglob("*.jsonl.*"))  # the flow's last step removed its stage
+    later = dg.materialize(
+        assets,
+        selection=[postings_warehouse],
+        partition_key=DAY,
+        resources=default_resources(),
+        instance=instance,
+    )
+    assert materialization_metadata(later, postings_warehouse)["files_processed"] == 2
+    from_s3 = table(warehouse, "job_postings"), table(warehouse, "quarantined_lines")
+
+    together = run_with_warehouse(instance, full_refresh=True)  # the warehouse reads what its run staged
+
+    assert materialization_metadata(together, postings_warehouse)["files_processed"] == 2
+    assert (table(warehouse, "job_postings"), table(warehouse, "quarantined_lines")) == from_s3
+    assert len(from_s3[0]) == 5 and len(from_s3[1]) == 2
+    assert not list(tmp_path.rglob("*.jsonl.*"))
+
+
 def test_a_new_file_adds_only_its_rows_and_a_replaced_file_replaces_its_rows(bucket, instance, warehouse):
     bucket.put(RAW, NAME_A, FILE_A)
     bucket.put(RAW, NAME_B, FILE_B)
