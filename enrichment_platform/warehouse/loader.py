@@ -21,8 +21,11 @@ from enrichment_platform.warehouse.rows import (
 from enrichment_platform.warehouse.schema import (
     POSTINGS_TABLE,
     QUARANTINE_TABLE,
+    create_day_indexes,
     create_day_partitions,
     create_tables,
+    day_has_rows,
+    drop_day_indexes,
     partition_name,
 )
 
@@ -37,6 +40,7 @@ class Warehouse:
         self._local = threading.local()
         self._connections: list[psycopg.Connection] = []
         self._lock = threading.Lock()
+        self._indexes_deferred = False
 
     def _connection(self) -> psycopg.Connection:
         connection = getattr(self._local, "connection", None)
@@ -51,12 +55,31 @@ class Warehouse:
     def _table(self, table: str) -> sql.Composed:
         return sql.Identifier(self.schema, table)
 
-    def prepare(self, day: date) -> None:
-        """Create the tables where missing, check their columns, and create `day`'s partitions."""
+    def prepare(self, day: date, rewrite: bool = False) -> None:
+        """Create the tables where missing, check their columns, and create `day`'s partitions. A day that
+        holds no rows yet, or whose every file is loaded again (`rewrite`: a full refresh), gets its indexes
+        from `finish`, once the rows are in (a rewritten day's are dropped here); any other day gets them
+        now."""
         with database_errors(self.url, f"creating the tables of schema {self.schema} for {day}"):
             connection = self._connection()
             create_tables(connection, self.schema)
             create_day_partitions(connection, self.schema, day)
+            self._indexes_deferred = rewrite or not day_has_rows(connection, self.schema, day)
+            if self._indexes_deferred:
+                drop_day_indexes(connection, self.schema, day)
+            else:
+                create_day_indexes(connection, self.schema, day)
+
+    def finish(self, day: date) -> None:
+        """Create `day`'s indexes where missing: after a load into an empty day, one sort of its rows instead
+        of an insert per row (then the planner's statistics of the day are gathered too)."""
+        with database_errors(self.url, f"indexing {day} of {self.schema}.{POSTINGS_TABLE}"):
+            connection = self._connection()
+            create_day_indexes(connection, self.schema, day)
+            if self._indexes_deferred:
+                connection.execute(
+                    sql.SQL("ANALYZE {}").format(self._table(partition_name(POSTINGS_TABLE, day)))
+                )
 
     def load_file(
         self, day: date, name: str, model_version: str, raw: bytes, output: bytes, quarantine: bytes | None

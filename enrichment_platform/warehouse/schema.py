@@ -66,14 +66,17 @@ CREATE TABLE IF NOT EXISTS {table} (
     PRIMARY KEY (posting_date, source_file, line_number)
 ) PARTITION BY RANGE (posting_date)
 """
-# The analysts' questions: by day and company, and by level. The primary key serves loads and the checks.
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS {index} ON {table} (posting_date, company)",
-    "CREATE INDEX IF NOT EXISTS {index} ON {table} (seniority)",
-)
-_INDEX_NAMES = ("job_postings_date_company", "job_postings_seniority")
-# Serializes the DDL of concurrent runs (two dates, a rerun beside the sensor's): IF NOT EXISTS races.
+# The analysts' questions: by company and by level. They index each day's partition (a query's dates prune it
+# to their days, so the date is no index column), so that a day loaded into an empty partition builds them
+# once, by one sort, after its rows are in, instead of inserting every row into them. The primary key serves
+# the loads and the check.
+DAY_INDEXES = {"company": "company", "seniority": "seniority"}  # name suffix -> column
+# Earlier versions indexed the partitioned table itself; create_tables gives each day its own indexes instead.
+_TABLE_INDEXES = ("job_postings_date_company", "job_postings_seniority")
+# Serializes the DDL of concurrent runs (two dates, a rerun beside the sensor's): IF NOT EXISTS races. A day's
+# indexes are built under a lock of that day's (the class and the day's ordinal), so other days go on.
 _DDL_LOCK = 7_340_015
+_DAY_INDEX_LOCK = 7_340_016
 
 
 def _table(schema: str, table: str) -> sql.Composed:
@@ -89,9 +92,61 @@ def create_tables(connection: psycopg.Connection, schema: str) -> None:
         postings = _table(schema, POSTINGS_TABLE)
         connection.execute(sql.SQL(_POSTINGS_DDL).format(table=postings))
         connection.execute(sql.SQL(_QUARANTINE_DDL).format(table=_table(schema, QUARANTINE_TABLE)))
-        for statement, index in zip(_INDEXES, _INDEX_NAMES):
-            connection.execute(sql.SQL(statement).format(index=sql.Identifier(index), table=postings))
+        _move_table_indexes_to_days(connection, schema, postings)
     check_columns(connection, schema)
+
+
+def _move_table_indexes_to_days(connection: psycopg.Connection, schema: str, postings: sql.Composed) -> None:
+    """Tables of earlier versions index the partitioned table: give each of its days its own indexes, then
+    drop the table's."""
+    names = [sql.Identifier(schema, index).as_string(connection) for index in _TABLE_INDEXES]
+    found = [name for name in names if connection.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
+    if not found:
+        return
+    days = connection.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass",
+        (postings.as_string(connection),),
+    ).fetchall()
+    for (partition,) in days:
+        _create_partition_indexes(connection, schema, partition)
+    for name in found:
+        connection.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
+
+
+def _create_partition_indexes(connection: psycopg.Connection, schema: str, partition: str) -> None:
+    for suffix, column in DAY_INDEXES.items():
+        connection.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(f"{partition}_{suffix}"), _table(schema, partition), sql.Identifier(column)
+            )
+        )
+
+
+def create_day_indexes(connection: psycopg.Connection, schema: str, day: date) -> None:
+    """Create the analysts' indexes of `day`'s job_postings partition where missing; commits."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_INDEX_LOCK, day.toordinal()))
+        _create_partition_indexes(connection, schema, partition_name(POSTINGS_TABLE, day))
+
+
+def drop_day_indexes(connection: psycopg.Connection, schema: str, day: date) -> None:
+    """Drop the analysts' indexes of `day`'s job_postings partition where present; commits."""
+    partition = partition_name(POSTINGS_TABLE, day)
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_INDEX_LOCK, day.toordinal()))
+        for suffix in DAY_INDEXES:
+            index = sql.Identifier(schema, f"{partition}_{suffix}")
+            connection.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(index))
+
+
+def day_has_rows(connection: psycopg.Connection, schema: str, day: date) -> bool:
+    """Whether `day`'s job_postings partition holds any row; commits."""
+    with connection.transaction():
+        query = sql.SQL("SELECT EXISTS (SELECT FROM {})")
+        return connection.execute(
+            query.format(_table(schema, partition_name(POSTINGS_TABLE, day)))
+        ).fetchone()[0]
 
 
 def check_columns(connection: psycopg.Connection, schema: str) -> None:

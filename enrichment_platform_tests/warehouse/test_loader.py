@@ -148,7 +148,13 @@ def test_names_and_lines_with_tabs_backslashes_and_non_ascii_load_unchanged(ware
     assert bytes(sha) == hashlib.sha256(line).digest()
 
 
-def test_each_day_is_a_partition_and_only_the_analysts_indexes_exist(warehouse):
+def indexes(warehouse: Warehouse) -> list[str]:
+    with psycopg.connect(warehouse.url) as connection:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename LIKE 'job_postings%%'"
+        return sorted(name for (name,) in connection.execute(query, (warehouse.schema,)))
+
+
+def test_each_day_is_a_partition_whose_indexes_are_built_once_its_rows_are_in(warehouse):
     warehouse.prepare(date(2024, 7, 18))
     warehouse.prepare(date(2024, 7, 18))  # again: nothing to do
     with psycopg.connect(warehouse.url) as connection:
@@ -158,21 +164,55 @@ def test_each_day_is_a_partition_and_only_the_analysts_indexes_exist(warehouse):
             "WHERE n.nspname = %s AND p.relkind = 'p' ORDER BY 1",
             (warehouse.schema,),
         ).fetchall()
-        indexes = connection.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = 'job_postings' "
-            "ORDER BY 1",
-            (warehouse.schema,),
-        ).fetchall()
     assert [name for (name,) in partitions] == [
         "job_postings_20240717",
         "job_postings_20240718",
         "quarantined_lines_20240717",
         "quarantined_lines_20240718",
     ]
-    assert [name for (name,) in indexes] == [
-        "job_postings_date_company",
+    primary_keys = ["job_postings_20240717_pkey", "job_postings_20240718_pkey", "job_postings_pkey"]
+    assert indexes(warehouse) == primary_keys  # empty days: their rows come first
+
+    load(warehouse, "1.jsonl", posting(1) + b"\n")
+    warehouse.finish(DAY)
+
+    day_indexes = ["job_postings_20240717_company", "job_postings_20240717_seniority"]
+    assert indexes(warehouse) == sorted(primary_keys + day_indexes)
+    warehouse.prepare(DAY)  # a day with rows keeps its indexes while files load into it
+    assert indexes(warehouse) == sorted(primary_keys + day_indexes)
+    loaded = rows(warehouse)
+    warehouse.prepare(DAY, rewrite=True)  # a full refresh builds them again once every file is in
+    assert indexes(warehouse) == primary_keys
+    load(warehouse, "1.jsonl", posting(1) + b"\n")
+    warehouse.finish(DAY)
+    assert indexes(warehouse) == sorted(primary_keys + day_indexes) and rows(warehouse) == loaded
+
+    second_day = Warehouse(warehouse.url, warehouse.schema)
+    second_day.prepare(date(2024, 7, 18))
+    second_day.load_file(date(2024, 7, 18), "2.jsonl", "sm-1", b"", b"", None)
+    second_day.finish(date(2024, 7, 18))  # a day without rows gets its indexes too
+    second_day.close()
+    assert len(indexes(warehouse)) == 7
+
+
+def test_the_indexes_of_an_earlier_version_move_to_each_day(warehouse):
+    load(warehouse, "1.jsonl", posting(1) + b"\n")
+    with psycopg.connect(warehouse.url, autocommit=True) as connection:
+        table = sql.Identifier(warehouse.schema, "job_postings")
+        connection.execute(
+            sql.SQL("CREATE INDEX job_postings_date_company ON {} (posting_date, company)").format(table)
+        )
+        connection.execute(sql.SQL("CREATE INDEX job_postings_seniority ON {} (seniority)").format(table))
+
+    again = Warehouse(warehouse.url, warehouse.schema)
+    again.prepare(DAY)
+    again.close()
+
+    assert indexes(warehouse) == [
+        "job_postings_20240717_company",
+        "job_postings_20240717_pkey",
+        "job_postings_20240717_seniority",
         "job_postings_pkey",
-        "job_postings_seniority",
     ]
 
 

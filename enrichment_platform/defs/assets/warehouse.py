@@ -67,10 +67,12 @@ def postings_warehouse(
         return facts
 
     try:
-        loader.prepare(day)  # an unreachable database or tables of other columns fail the step here
+        # An unreachable database or tables of other columns fail the step here.
+        loader.prepare(day, rewrite=config.full_refresh)
         run = process_pending_files(
             ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, load_file
         )
+        loader.finish(day)  # the day's indexes, built after its rows when the day was empty
     finally:
         loader.close()
     stage.remove()  # the last step of the flow: this run's hand-offs are no longer needed
