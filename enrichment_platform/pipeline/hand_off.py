@@ -28,7 +28,8 @@ from enrichment_platform.postings.template import seniority_template
 if TYPE_CHECKING:  # worker processes import this module: they need not load botocore
     from enrichment_platform.pipeline.storage import PipelineStorage
 
-TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS = range(4)  # the sections of a staged parsed file
+PARSED = "parsed"  # a validated raw file, for the augmentation and the export
+TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS = range(4)  # its sections
 # Objects kept as they were read or written, for the warehouse: raw files and their quarantine by the raw
 # file's ETag, outputs by their own.
 RAW, QUARANTINE, EXPORTED = "raw", "quarantine", "exported"
@@ -104,7 +105,7 @@ def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) ->
         pickle.dumps((pairs.keys, pairs.inverse), protocol=5),
         pickle.dumps(pairs.spellings(), protocol=5),
     ]
-    stage.write_sections("parsed", name, etag, sections)  # TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS
+    stage.write_sections(PARSED, name, etag, sections)  # TEMPLATE, DIGIT_OFFSETS, KEYS, SPELLINGS
     return pairs
 
 
@@ -170,14 +171,14 @@ def _parse_from_s3(
 
 def load_pairs(stage: LocalStage, storage: "PipelineStorage", name: str, etag: str) -> DistinctPairs:
     """The distinct pairs of the valid postings: from this run's stage, else from that exact raw version."""
-    data = stage.read_section("parsed", name, etag, KEYS)
+    data = stage.read_section(PARSED, name, etag, KEYS)
     if data is None:
         return _parse_from_s3(stage, storage, name, etag)[1]
     keys, inverse = pickle.loads(data)
 
     @cache  # asked again in each round that finds pairs to infer: read and unpickled once
     def spellings() -> list[tuple[str, str]]:
-        staged = stage.read_section("parsed", name, etag, SPELLINGS)
+        staged = stage.read_section(PARSED, name, etag, SPELLINGS)
         if staged is None:  # removed since (the stage was swept): the raw file has them
             return _parse_from_s3(stage, storage, name, etag)[1].spellings()
         return pickle.loads(staged)
@@ -190,10 +191,10 @@ def load_template(
 ) -> tuple[bytes, np.ndarray]:
     """The output of the valid lines (original bytes) with placeholder levels, and the offset of each
     line's placeholder (see postings/template.py): from this run's stage, else from that exact raw version."""
-    template = stage.read_section("parsed", name, etag, TEMPLATE)
-    digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
+    template = stage.read_section(PARSED, name, etag, TEMPLATE)
+    digit_offsets = stage.read_section(PARSED, name, etag, DIGIT_OFFSETS)
     if template is None or digit_offsets is None:
         _parse_from_s3(stage, storage, name, etag)  # stages the template with the file's other sections
-        template = stage.read_section("parsed", name, etag, TEMPLATE)
-        digit_offsets = stage.read_section("parsed", name, etag, DIGIT_OFFSETS)
+        template = stage.read_section(PARSED, name, etag, TEMPLATE)
+        digit_offsets = stage.read_section(PARSED, name, etag, DIGIT_OFFSETS)
     return template, np.frombuffer(digit_offsets, dtype=np.int64)

@@ -25,7 +25,6 @@ from enrichment_platform.warehouse.schema import (
     create_day_partitions,
     create_tables,
     day_has_rows,
-    drop_day_indexes,
     partition_name,
 )
 
@@ -55,19 +54,15 @@ class Warehouse:
     def _table(self, table: str) -> sql.Composed:
         return sql.Identifier(self.schema, table)
 
-    def prepare(self, day: date, rewrite: bool = False) -> None:
-        """Create the tables where missing, check their columns, and create `day`'s partitions. A day that
-        holds no rows yet, or whose every file is loaded again (`rewrite`: a full refresh), gets its indexes
-        from `finish`, once the rows are in (a rewritten day's are dropped here); any other day gets them
-        now."""
+    def prepare(self, day: date) -> None:
+        """Create the tables where missing, check their columns, and create `day`'s partitions, and its
+        indexes unless the day holds no rows yet: those `finish` builds once the rows are in."""
         with database_errors(self.url, f"creating the tables of schema {self.schema} for {day}"):
             connection = self._connection()
             create_tables(connection, self.schema)
             create_day_partitions(connection, self.schema, day)
-            self._indexes_deferred = rewrite or not day_has_rows(connection, self.schema, day)
-            if self._indexes_deferred:
-                drop_day_indexes(connection, self.schema, day)
-            else:
+            self._indexes_deferred = not day_has_rows(connection, self.schema, day)
+            if not self._indexes_deferred:
                 create_day_indexes(connection, self.schema, day)
 
     def finish(self, day: date) -> None:

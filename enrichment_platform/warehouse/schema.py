@@ -38,12 +38,14 @@ TABLE_COLUMNS = {POSTINGS_TABLE: POSTINGS_COLUMNS, QUARANTINE_TABLE: QUARANTINE_
 
 # company, title and seniority are computed by PostgreSQL from the posting as it is copied in: no per-row
 # Python work, and they always agree with `posting`.
+# The keys of the primary key and the company index compare bytes (COLLATE "C"), which sorts and indexes
+# faster than a language's collation; equality is the same.
 _POSTINGS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {{table}} (
     posting_date date NOT NULL,
-    source_file text NOT NULL,
+    source_file text COLLATE "C" NOT NULL,
     line_number integer NOT NULL,
-    company text GENERATED ALWAYS AS (posting ->> 'company') STORED,
+    company text COLLATE "C" GENERATED ALWAYS AS (posting ->> 'company') STORED,
     title text GENERATED ALWAYS AS (posting ->> 'title') STORED,
     seniority smallint GENERATED ALWAYS AS ((posting ->> 'seniority')::smallint) STORED
         CHECK (seniority BETWEEN {MIN_LEVEL} AND {MAX_LEVEL}),
@@ -128,16 +130,6 @@ def create_day_indexes(connection: psycopg.Connection, schema: str, day: date) -
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_INDEX_LOCK, day.toordinal()))
         _create_partition_indexes(connection, schema, partition_name(POSTINGS_TABLE, day))
-
-
-def drop_day_indexes(connection: psycopg.Connection, schema: str, day: date) -> None:
-    """Drop the analysts' indexes of `day`'s job_postings partition where present; commits."""
-    partition = partition_name(POSTINGS_TABLE, day)
-    with connection.transaction():
-        connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_INDEX_LOCK, day.toordinal()))
-        for suffix in DAY_INDEXES:
-            index = sql.Identifier(schema, f"{partition}_{suffix}")
-            connection.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(index))
 
 
 def day_has_rows(connection: psycopg.Connection, schema: str, day: date) -> bool:

@@ -2,6 +2,7 @@ import pytest
 
 from enrichment_platform.pipeline.hand_off import (
     EXPORTED,
+    PARSED,
     QUARANTINE,
     RAW,
     LocalStage,
@@ -24,8 +25,8 @@ def test_a_file_handed_over_on_disk_is_validated_like_the_bytes_and_kept_for_the
     assert validate_staged(handed, "1.jsonl", "etag") == validate_and_stage(direct, "1.jsonl", "etag", DATA)
     assert handed.read(RAW, "1.jsonl", "etag") == DATA
     for section in range(4):
-        assert handed.read_section("parsed", "1.jsonl", "etag", section) == direct.read_section(
-            "parsed", "1.jsonl", "etag", section
+        assert handed.read_section(PARSED, "1.jsonl", "etag", section) == direct.read_section(
+            PARSED, "1.jsonl", "etag", section
         )
 
 

@@ -11,7 +11,7 @@ from enrichment_platform.defs.assets.file_loop import (
 )
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
-from enrichment_platform.pipeline.hand_off import EXPORTED, LocalStage, load_template
+from enrichment_platform.pipeline.hand_off import EXPORTED, PARSED, LocalStage, load_template
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import read_batched_levels
 from enrichment_platform.postings.template import fill_seniority
@@ -53,6 +53,7 @@ def exported_job_postings(
             digits = read_batched_levels(storage, levels_staged, name, entry)
         output = fill_seniority(template, digit_offsets, digits)
         etag = storage.put(storage.augmented, name, output)
+        stage.remove_file(PARSED, name, raw_files[name]["source"])  # exported: no step reads it again
         if loads_warehouse:
             stage.write(EXPORTED, name, etag, output)  # what the warehouse loads, without downloading it
         return {"lines": len(digit_offsets), "etag": etag}

@@ -70,12 +70,12 @@ def postings_warehouse(
     started = time.perf_counter()
     try:
         # An unreachable database or tables of other columns fail the step here.
-        loader.prepare(day, rewrite=config.full_refresh)
+        loader.prepare(day)
         run = process_pending_files(
             ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, load_file
         )
         indexing_started = time.perf_counter()
-        loader.finish(day)  # the day's indexes, built after its rows when the day was empty or rewritten
+        loader.finish(day)  # the day's indexes, built after its rows when the day was empty
         seconds_indexing = time.perf_counter() - indexing_started
         context.log.info(f"{ASSET_NAME} {partition_key}: the day's indexes ready in {seconds_indexing:.1f} s")
     finally:
