@@ -26,7 +26,6 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import numpy as np
-import psycopg
 import redis
 
 from enrichment_platform.arrivals.file_names import day_bounds
@@ -34,6 +33,7 @@ from enrichment_platform.bench import data as generator
 from enrichment_platform.bench.data import Universe, generate_file
 from enrichment_platform.bench.flow_report import chart, markdown, summarize
 from enrichment_platform.bench.usage import UsageMonitor, python_loop_seconds
+from enrichment_platform.bench.warehouse import bytes_per_row
 from enrichment_platform.devstack import synthetic
 from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform.devstack.model_server import start_model_server
@@ -157,17 +157,6 @@ def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, d
     return metadata
 
 
-def warehouse_bytes_per_row(url: str) -> float:
-    """PostgreSQL's bytes on disk (tables, TOAST and indexes of every partition) per `job_postings` row."""
-    with psycopg.connect(url) as connection:
-        size, rows = connection.execute(
-            "SELECT (SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
-            "WHERE inhparent = %s::regclass), (SELECT count(*) FROM " + WAREHOUSE_SCHEMA + ".job_postings)",
-            (f"{WAREHOUSE_SCHEMA}.job_postings",),
-        ).fetchone()
-    return round(float(size) / rows, 1) if rows else 0.0
-
-
 def run_flow_bench(config: BenchConfig) -> dict:
     """Run every pass and write bench.json, bench.md and bench.png under a new results folder."""
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -237,7 +226,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
                 metadata={
                     **metadata,
                     "redis_used_memory_growth": redis_client.info("memory")["used_memory"] - memory_before,
-                    "warehouse_bytes_per_row": warehouse_bytes_per_row(postgres.libpq_url),
+                    "warehouse_bytes_per_row": bytes_per_row(postgres.libpq_url, WAREHOUSE_SCHEMA),
                 },
                 machine_busy_share=busy_share,
                 usage={
