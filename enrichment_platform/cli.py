@@ -1,4 +1,4 @@
-"""`enrichment-platform`: operator commands (cache namespaces, benchmarks).
+"""`enrichment-platform`: operator commands (cache namespaces, benchmarks, the push intake API).
 
 Each command imports what it needs when it runs, so that `--help` and the cache commands work from a plain
 install; the benchmarks that measure processes need the `bench` extra, those that start an S3 endpoint the
@@ -116,6 +116,27 @@ def flow_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(run_flow_bench(config)), flush=True)
 
 
+def warehouse_bench(arguments: argparse.Namespace) -> None:
+    from enrichment_platform.bench.warehouse import run_warehouse_bench
+
+    print(json.dumps(run_warehouse_bench(arguments.files, arguments.lines)), flush=True)
+
+
+def api(arguments: argparse.Namespace) -> None:
+    from enrichment_platform.api.app import serve
+
+    serve(arguments.host, arguments.port)
+
+
+def add_api_command(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser(
+        "api", help="serve the push intake HTTP API (keys: ENRICHMENT_API_KEYS, storage: REQUESTS_URI)"
+    )
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.set_defaults(handler=api)
+
+
 def add_cache_commands(commands: argparse._SubParsersAction) -> None:
     cache = commands.add_parser("cache", help="the Redis cache of inferred seniority").add_subparsers(
         dest="cache_command", required=True
@@ -154,6 +175,12 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     s3 = bench.add_parser("s3", help="CPU per request of the local S3 endpoints (moto_server, s3_endpoint)")
     s3.add_argument("--requests", type=int, default=300, help="requests of each kind per endpoint")
     s3.set_defaults(handler=s3_bench)
+    warehouse = bench.add_parser(
+        "warehouse", help="the warehouse loader alone: a day's files loaded into PostgreSQL, then replaced"
+    )
+    warehouse.add_argument("--files", type=int, default=1440, help="files in the day (default 1440)")
+    warehouse.add_argument("--lines", type=int, default=5555, help="lines per file (default 5555: 8M a day)")
+    warehouse.set_defaults(handler=warehouse_bench)
     flow = bench.add_parser(
         "flow", help="a synthetic day through the real assets: the operator's six questions"
     )
@@ -173,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_cache_commands(commands)
     add_bench_commands(commands)
+    add_api_command(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ DEFAULTS = {
     "AUGMENTED_POSTINGS_URI": "s3://rl-data/job-postings-mod/",
     "QUARANTINE_URI": "s3://rl-data/job-postings-quarantine/",
     "STAGING_URI": "s3://rl-data/enrichment-staging/",
+    "REQUESTS_URI": "s3://rl-data/enrichment-requests/",  # pushed requests: parts, closed.json, results
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "SENIORITY_MODEL_TARGET": "127.0.0.1:50051",
     "SENIORITY_MODEL_CAPACITY": "1000",
@@ -28,6 +29,7 @@ DEFAULTS = {
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
     "ENRICHMENT_WORKER_PROCESSES": "auto",  # processes validating raw files; auto: 2 from 8 pending files
     "ENRICHMENT_ALERT_WEBHOOK_URL": "",  # empty: failed runs are not posted anywhere
+    "ENRICHMENT_API_KEYS": "",  # bearer keys of the HTTP API, comma-separated; empty: every /v1/ call refused
 }
 
 

@@ -1,0 +1,57 @@
+"""Readiness of the API's dependencies: Redis answers a ping, S3 the bucket of REQUESTS_URI, the model its
+gRPC health check; each probe is short, so a probe never hangs on a dead dependency."""
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import redis
+
+from enrichment_platform.cache.connection import redacted_url
+from enrichment_platform.devstack.model_server import grpc_health_status
+from enrichment_platform.pipeline.locations import S3Location
+
+PROBE_SECONDS = 2.0
+
+
+class Readiness:
+    """Checks the three dependencies; `check()` maps each to "ok" or what is wrong with it."""
+
+    def __init__(self, redis_url: str, requests_uri: str, model_target: str):
+        self.redis_url = redis_url
+        self.bucket = S3Location.parse(requests_uri).bucket
+        self.model_target = model_target
+        # Not the storage's client: that one retries for tens of seconds, a probe must answer at once.
+        self.s3 = boto3.client(
+            "s3",
+            config=botocore.config.Config(
+                connect_timeout=PROBE_SECONDS, read_timeout=PROBE_SECONDS, retries={"max_attempts": 1}
+            ),
+        )
+
+    def check(self) -> dict[str, str]:
+        return {"redis": self._redis(), "s3": self._s3(), "model": self._model()}
+
+    def _redis(self) -> str:
+        client = redis.Redis.from_url(
+            self.redis_url, socket_connect_timeout=PROBE_SECONDS, socket_timeout=PROBE_SECONDS
+        )
+        try:
+            client.ping()
+            return "ok"
+        except redis.RedisError as error:
+            return f"no answer from {redacted_url(self.redis_url)}: {error}"
+        finally:
+            client.close()
+
+    def _s3(self) -> str:
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+            return "ok"
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            return f"bucket {self.bucket} of REQUESTS_URI does not answer: {error}"
+
+    def _model(self) -> str:
+        status = grpc_health_status(self.model_target, timeout=PROBE_SECONDS)
+        if status == "SERVING":
+            return "ok"
+        return f"model at {self.model_target} is {status or 'not answering'} (grpc.health.v1)"
