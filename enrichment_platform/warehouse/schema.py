@@ -118,8 +118,12 @@ def _move_table_indexes_to_days(connection: psycopg.Connection, schema: str, pos
 
 def _create_partition_indexes(connection: psycopg.Connection, schema: str, partition: str) -> None:
     for suffix, column in DAY_INDEXES.items():
+        index = sql.Identifier(schema, f"{partition}_{suffix}")
+        # Looked up first: CREATE INDEX IF NOT EXISTS would lock the partition against other runs' loads.
+        if connection.execute("SELECT to_regclass(%s)", (index.as_string(connection),)).fetchone()[0]:
+            continue
         connection.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+            sql.SQL("CREATE INDEX {} ON {} ({})").format(
                 sql.Identifier(f"{partition}_{suffix}"), _table(schema, partition), sql.Identifier(column)
             )
         )
