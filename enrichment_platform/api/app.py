@@ -83,7 +83,7 @@ def open_services(stack: ExitStack) -> Services:
     return Services(
         store=store,
         lookup=SeniorityLookup(cache, model),
-        readiness=Readiness(redis_url, requests_uri, setting("SENIORITY_MODEL_TARGET")),
+        readiness=Readiness(redis_url, requests_uri, model.client),
         api_keys=api_keys_from(setting("ENRICHMENT_API_KEYS")),
     )
 

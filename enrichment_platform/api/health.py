@@ -7,7 +7,7 @@ import botocore.exceptions
 import redis
 
 from enrichment_platform.cache.connection import redacted_url
-from enrichment_platform.devstack.model_server import grpc_health_status
+from enrichment_platform.model_client.grpc_client import ModelClient
 from enrichment_platform.pipeline.locations import S3Location
 
 PROBE_SECONDS = 2.0
@@ -16,10 +16,10 @@ PROBE_SECONDS = 2.0
 class Readiness:
     """Checks the three dependencies; `check()` maps each to "ok" or what is wrong with it."""
 
-    def __init__(self, redis_url: str, requests_uri: str, model_target: str):
+    def __init__(self, redis_url: str, requests_uri: str, model: ModelClient):
         self.redis_url = redis_url
         self.bucket = S3Location.parse(requests_uri).bucket
-        self.model_target = model_target
+        self.model = model  # asked over its own channel: with the TLS settings the lookups use
         # Not the storage's client: that one retries for tens of seconds, a probe must answer at once.
         self.s3 = boto3.client(
             "s3",
@@ -51,7 +51,7 @@ class Readiness:
             return f"bucket {self.bucket} of REQUESTS_URI does not answer: {error}"
 
     def _model(self) -> str:
-        status = grpc_health_status(self.model_target, timeout=PROBE_SECONDS)
+        status = self.model.health_status(timeout=PROBE_SECONDS)
         if status == "SERVING":
             return "ok"
-        return f"model at {self.model_target} is {status or 'not answering'} (grpc.health.v1)"
+        return f"model at {self.model.target} is {status or 'not answering'} (grpc.health.v1)"

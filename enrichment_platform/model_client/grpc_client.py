@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 import numpy as np
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_platform.model_client.breaker import CircuitBreaker, CircuitOpenError
 from enrichment_platform.model_client.errors import ModelContractError, ModelUnavailableError
@@ -179,6 +180,18 @@ class ModelClient:
                     ) from error
                 time.sleep(min(10.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")
+
+    def health_status(self, timeout: float) -> str | None:
+        """The server's overall grpc.health.v1 status ("SERVING", ...) over this client's channel, so with
+        its TLS settings; None when it does not answer within `timeout` seconds."""
+        self._open()
+        try:
+            response = health_pb2_grpc.HealthStub(self._channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout
+            )
+        except grpc.RpcError:
+            return None
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
     def model_version(self) -> str:
         """The cache namespace: the configured version, else the server's `x-model-version`, else

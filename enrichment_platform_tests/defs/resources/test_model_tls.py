@@ -32,6 +32,12 @@ def test_client_with_the_ca_speaks_tls_to_the_server(tls_model):
     assert client.model_version().startswith("sm-")
 
 
+def test_the_health_check_goes_over_tls_as_configured(tls_model):
+    target, files = tls_model
+    assert SeniorityModelClient(target=target, tls_ca_path=str(files.ca)).client.health_status(5) == "SERVING"
+    assert SeniorityModelClient(target=target).client.health_status(2) is None  # plaintext: refused
+
+
 def test_plaintext_client_is_refused(tls_model):
     target, _ = tls_model
     client = SeniorityModelClient(target=target, capacity=0, max_attempts=1, timeout_seconds=3)
