@@ -140,14 +140,7 @@ class RequestStore:
         name = (
             f"{erid}/parts/{uuid.uuid4().hex}.jsonl"  # numbered only at commit: no gaps from failed uploads
         )
-        with s3_errors("put", self.location, name):
-            self.storage.client.put_object(
-                Bucket=self.location.bucket,
-                Key=self.location.key(name),
-                Body=body,
-                ContentLength=size,
-                ContentType="application/x-ndjson",
-            )
+        self.storage.put(self.location, name, body)
         record = orjson.dumps({"key": self.location.key(name), "lines": lines, "bytes": size})
         try:
             with redis_errors("committing a part", self.redis_url):

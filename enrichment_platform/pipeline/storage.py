@@ -4,7 +4,7 @@ names of manifests and dead letters, and the reads and writes it makes (the stor
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import botocore.exceptions
 
@@ -83,7 +83,11 @@ class PipelineStorage(Protocol):
     def get_range(self, location: S3Location, name: str, offset: int, length: int) -> bytes: ...
 
     def put(
-        self, location: S3Location, name: str, data: bytes, content_type: str = "application/x-ndjson"
+        self,
+        location: S3Location,
+        name: str,
+        data: bytes | BinaryIO,
+        content_type: str = "application/x-ndjson",
     ) -> str: ...
 
     def delete(self, location: S3Location, name: str) -> None: ...

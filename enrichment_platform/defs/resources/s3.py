@@ -3,7 +3,7 @@ and the reads and writes on them."""
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
@@ -138,9 +138,13 @@ class PostingsStorage(dg.ConfigurableResource):
                 return None
 
     def put(
-        self, location: S3Location, name: str, data: bytes, content_type: str = "application/x-ndjson"
+        self,
+        location: S3Location,
+        name: str,
+        data: bytes | BinaryIO,
+        content_type: str = "application/x-ndjson",
     ) -> str:
-        """Write one whole object (S3 makes it visible only once complete); returns its ETag."""
+        """Write one whole object, bytes or a file (S3 makes it visible only once complete); its ETag."""
         with s3_errors("put", location, name):
             response = self.client.put_object(
                 Bucket=location.bucket, Key=location.key(name), Body=data, ContentType=content_type
