@@ -9,7 +9,6 @@ import hmac
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import asdict, dataclass
 
-import redis
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -74,12 +73,12 @@ def open_services(stack: ExitStack) -> Services:
     from enrichment_platform.defs.resources import default_resources
 
     resources = default_resources()
-    storage = stack.enter_context(resources["storage"].process_config_and_initialize_cm())
+    requests = stack.enter_context(resources["requests"].process_config_and_initialize_cm())
     cache = stack.enter_context(resources["cache"].process_config_and_initialize_cm())
     model = stack.enter_context(resources["model"].process_config_and_initialize_cm())
     redis_url, requests_uri = setting("REDIS_URL"), setting("REQUESTS_URI")
-    client = stack.enter_context(redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30))
-    store = RequestStore(storage, client, redis_url, requests_uri)
+    store = requests.store()  # on a Redis Cluster too: each request's keys share one slot
+    stack.callback(store.redis.close)
     return Services(
         store=store,
         lookup=SeniorityLookup(cache, model),

@@ -14,22 +14,23 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib.resources import files
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import botocore.exceptions
 import orjson
 import redis
 
 from enrichment_platform.cache.connection import redis_errors
-from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.locations import S3Location
+from enrichment_platform.pipeline.pushed import CLOSED_NAME, OUTPUT_NAME, QUARANTINE_NAME, RESULT_NAME
 from enrichment_platform.pipeline.storage import s3_errors
+
+if TYPE_CHECKING:  # the resource module imports this one
+    from enrichment_platform.defs.resources.s3 import PostingsStorage
 
 ERID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII
-CLOSED_NAME = "closed.json"
-RESULT_NAME = "result.json"
-RESULT_OBJECTS = {"output": "output.jsonl", "quarantine": "quarantine.jsonl"}
+RESULT_OBJECTS = {"output": OUTPUT_NAME, "quarantine": QUARANTINE_NAME}
 # S3 answers a refused If-None-Match with one of these: the object is already there.
 ALREADY_WRITTEN_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
 
@@ -102,7 +103,7 @@ class RequestStore:
     (keys hash-tagged per request, so a Redis Cluster keeps each request's keys in one slot)."""
 
     def __init__(
-        self, storage: PostingsStorage, redis_client: redis.Redis, redis_url: str, requests_uri: str
+        self, storage: "PostingsStorage", redis_client: redis.Redis, redis_url: str, requests_uri: str
     ):
         self.storage = storage
         self.redis = redis_client
@@ -110,7 +111,11 @@ class RequestStore:
         self.location = S3Location.parse(requests_uri)
         self._commit = redis_client.register_script(lua_source("commit_part"))
         self._close = redis_client.register_script(lua_source("close_request"))
+        self._enqueue = redis_client.register_script(lua_source("enqueue_closed"))
+        # Keys of all requests under this REQUESTS_URI, in one slot of their own: counters and the queue of
+        # closed requests the processing sensor reads.
         self._counter_prefix = f"enrichment:requests:{{{self.location.uri}}}:"
+        self._closed_queue = self._counter_prefix + "closed_queue"
 
     def _keys(self, erid: str) -> list[str]:
         base = f"enrichment:request:{{{self.location.uri}{erid}}}:"
@@ -180,7 +185,31 @@ class RequestStore:
         if outcome[0] == b"closed":
             self._count("open", -1)
             self._count("closed", 1)
+        # Queued after closed.json exists, on every close: a close that failed before this line is
+        # completed by the client's retry (the sensor launches a request's run once, whatever the queue).
+        with redis_errors("queueing a closed request", self.redis_url):
+            self._enqueue(keys=[self._closed_queue, self._counter_prefix + "closed_number"], args=[erid])
         return document
+
+    # --- the queue of closed requests, for the processing sensor ------------------------------------
+
+    def closed_after(self, number: int, limit: int) -> list[tuple[int, str]]:
+        """(number, erid) of up to `limit` closed requests queued after `number`, in order."""
+        with redis_errors("reading closed requests", self.redis_url):
+            queued = self.redis.zrangebyscore(
+                self._closed_queue, f"({number}", "+inf", start=0, num=limit, withscores=True
+            )
+        return [(int(score), erid.decode()) for erid, score in queued]
+
+    def last_closed_number(self) -> int:
+        """The number the last queued request was given (0 when Redis holds none: none yet, or data lost)."""
+        with redis_errors("reading closed requests", self.redis_url):
+            return int(self.redis.get(self._counter_prefix + "closed_number") or 0)
+
+    def forget_closed(self, up_to: int) -> None:
+        """Drop the queued requests numbered up to `up_to` (their runs were requested)."""
+        with redis_errors("trimming closed requests", self.redis_url):
+            self.redis.zremrangebyscore(self._closed_queue, "-inf", up_to)
 
     def _write_once(self, name: str, data: bytes) -> None:
         """PUT unless the object exists (If-None-Match: *): the first close's bytes are the ones kept."""

@@ -99,9 +99,10 @@ def quarantine_jsonl(records: list[bytes]) -> bytes:
     return b"".join([record + b"\n" for record in records])
 
 
-def parse_postings(data: bytes) -> ParsedFile:
+def parse_postings(data: bytes, first_line: int = 1) -> ParsedFile:
     """Validate every line of a raw file; blank lines are counted and skipped. Also counts, for the
-    data-quality checks, the complete postings and the repeated urls of the file."""
+    data-quality checks, the complete postings and the repeated urls of the file. Quarantined lines are
+    numbered from `first_line` (a pushed request's parts count on from the parts before them)."""
     parsed = ParsedFile()
     lines = split_lines(data)
     parsed.lines = len(lines)
@@ -109,7 +110,7 @@ def parse_postings(data: bytes) -> ParsedFile:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     urls: list = []  # of the valid postings; repeats are counted once at the end, in C
     complete = 0
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=first_line):
         # Fast path for the common case: a well-formed posting (the checks are those of posting_fields).
         try:
             posting = loads(line)

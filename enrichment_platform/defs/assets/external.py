@@ -18,3 +18,12 @@ seniority_model = dg.AssetSpec(
     description="The gRPC seniority model at SENIORITY_MODEL_TARGET (`seniority-model serve`), asked only "
     "for pairs the cache has not seen under its version.",
 )
+
+pushed_request_parts = dg.AssetSpec(
+    "pushed_request_parts",
+    group_name="external",
+    kinds={"s3"},
+    description="Parts of postings other services push through the HTTP API (`enrichment-platform api`), "
+    "stored under REQUESTS_URI/<erid>/parts/ and listed in order by the request's closed.json once it is "
+    "closed.",
+)

@@ -9,6 +9,7 @@ from dagster_aws.s3 import S3Resource
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.defs.resources.queue import RawPostingsQueue
+from enrichment_platform.defs.resources.requests import PushedRequests
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
 from enrichment_platform.settings import DEFAULTS, setting
@@ -22,14 +23,18 @@ def secret_setting(name: str) -> str | dg.EnvVar:
 
 def default_resources() -> dict:
     """The resources configured from the environment (local defaults where a variable is unset)."""
+    storage = PostingsStorage(
+        # dagster-aws sets botocore's standard retry mode: throttling and 5xx are retried with backoff.
+        s3=S3Resource(max_attempts=int(setting("ENRICHMENT_S3_MAX_ATTEMPTS"))),
+        raw_uri=setting("RAW_POSTINGS_URI"),
+        augmented_uri=setting("AUGMENTED_POSTINGS_URI"),
+        quarantine_uri=setting("QUARANTINE_URI"),
+        staging_uri=setting("STAGING_URI"),
+    )
     return {
-        "storage": PostingsStorage(
-            # dagster-aws sets botocore's standard retry mode: throttling and 5xx are retried with backoff.
-            s3=S3Resource(max_attempts=int(setting("ENRICHMENT_S3_MAX_ATTEMPTS"))),
-            raw_uri=setting("RAW_POSTINGS_URI"),
-            augmented_uri=setting("AUGMENTED_POSTINGS_URI"),
-            quarantine_uri=setting("QUARANTINE_URI"),
-            staging_uri=setting("STAGING_URI"),
+        "storage": storage,
+        "requests": PushedRequests(
+            storage=storage, redis_url=secret_setting("REDIS_URL"), requests_uri=setting("REQUESTS_URI")
         ),
         "raw_postings_queue": RawPostingsQueue(queue_url=setting("RAW_POSTINGS_QUEUE_URL")),
         "cache": SeniorityCache(
