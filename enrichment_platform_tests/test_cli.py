@@ -69,7 +69,7 @@ def test_dagster_asset_materialize_processes_a_date(bucket, platform_env, proto_
         "-m",
         "enrichment_platform.definitions",
         "--select",
-        "*",
+        "group:job_postings",
         "--partition",
         "2024-07-17",
     ]

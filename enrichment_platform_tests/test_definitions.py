@@ -16,8 +16,10 @@ FLOW_ASSETS = {
     "postings_warehouse",
     "seniority_daily_summary",
 }
-EXTERNAL_ASSETS = {"scraped_job_postings", "seniority_model"}
+REQUEST_ASSETS = {"request_raw_postings", "request_augmented_postings", "request_exported_postings"}
+EXTERNAL_ASSETS = {"scraped_job_postings", "seniority_model", "pushed_request_parts"}
 RAW_SENSOR = "raw_postings_sensor"
+REQUEST_SENSOR = "pushed_requests_sensor"
 # Variables the platform reads; the definitions must load without any of them.
 PLATFORM_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -69,6 +71,12 @@ def test_the_sensor_targets_the_job_of_the_whole_flow():
     assert job.partitions_def is not None
 
 
+def test_the_request_sensor_targets_the_job_of_a_requests_assets_partitioned_by_erid():
+    job = defs.resolve_job_def(defs.resolve_sensor_def(REQUEST_SENSOR).job_name)
+    assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == REQUEST_ASSETS
+    assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
+
+
 def test_every_resource_the_assets_checks_and_sensors_require_is_provided():
     graph = defs.resolve_asset_graph()
     provided = set(defs.resolve_implicit_global_asset_job_def().resource_defs)
@@ -97,4 +105,4 @@ def test_definitions_load_in_a_fresh_process_from_another_directory_without_plat
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert loaded.returncode == 0, loaded.stderr[-4000:]
-    assert loaded.stdout.strip() == repr(sorted(FLOW_ASSETS | EXTERNAL_ASSETS))
+    assert loaded.stdout.strip() == repr(sorted(FLOW_ASSETS | REQUEST_ASSETS | EXTERNAL_ASSETS))

@@ -116,6 +116,7 @@ class RequestStore:
         # closed requests the processing sensor reads.
         self._counter_prefix = f"enrichment:requests:{{{self.location.uri}}}:"
         self._closed_queue = self._counter_prefix + "closed_queue"
+        self._processing = self._counter_prefix + "processing"  # closed, no result yet
 
     def _keys(self, erid: str) -> list[str]:
         base = f"enrichment:request:{{{self.location.uri}{erid}}}:"
@@ -185,6 +186,8 @@ class RequestStore:
         if outcome[0] == b"closed":
             self._count("open", -1)
             self._count("closed", 1)
+            with redis_errors("counting requests", self.redis_url):
+                self.redis.sadd(self._processing, erid)
         # Queued after closed.json exists, on every close: a close that failed before this line is
         # completed by the client's retry (the sensor launches a request's run once, whatever the queue).
         with redis_errors("queueing a closed request", self.redis_url):
@@ -282,8 +285,15 @@ class RequestStore:
         with redis_errors("counting requests", self.redis_url):
             self.redis.incrby(self._counter_prefix + name, change)
 
+    def finished(self, erid: str) -> None:
+        """The request's result was written (done or failed): it is no longer counted as processing."""
+        with redis_errors("counting requests", self.redis_url):
+            self.redis.srem(self._processing, erid)
+
     def counts(self) -> dict[str, int]:
-        """Requests open now, and closed ever, under this REQUESTS_URI (kept in Redis by every replica)."""
+        """Requests open now, processing now, and closed ever under this REQUESTS_URI (kept in Redis by every
+        replica and the processing runs)."""
         with redis_errors("counting requests", self.redis_url):
             values = self.redis.mget([self._counter_prefix + "open", self._counter_prefix + "closed"])
-        return {"open": int(values[0] or 0), "closed": int(values[1] or 0)}
+            processing = self.redis.scard(self._processing)
+        return {"open": int(values[0] or 0), "processing": processing, "closed": int(values[1] or 0)}

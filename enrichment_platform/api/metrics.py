@@ -18,8 +18,8 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class RequestCounts(Collector):
-    """`enrichment_api_pushed_requests{state}`: open and closed requests under REQUESTS_URI, read from the
-    Redis counters every replica keeps, at scrape time."""
+    """`enrichment_api_pushed_requests{state}`: open, processing and closed requests under REQUESTS_URI,
+    from the Redis counters every replica and the processing runs keep, at scrape time."""
 
     def __init__(self, counts: Callable[[], dict[str, int]]):
         self.counts = counts
@@ -32,7 +32,8 @@ class RequestCounts(Collector):
             return
         family = GaugeMetricFamily(
             "enrichment_api_pushed_requests",
-            "Pushed requests by state: open (parts, not closed) now, closed ever (processing, done, failed)",
+            "Pushed requests by state: open (parts, not closed) and processing (closed, no result yet) now, "
+            "closed ever",
             labels=["state"],
         )
         for state, count in counts.items():

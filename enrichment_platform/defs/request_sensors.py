@@ -73,5 +73,6 @@ def pushed_request_failures(
         return dg.SkipReason(f"run {run.run_id[:8]} of request {erid} failed; a retry follows")
     error = "; ".join(f"{step}: {message}" for step, message in alert["failed_steps"].items())
     requests.request(erid).mark_failed(error or alert["message"])
+    requests.store().finished(erid)
     context.log.info(f"request {erid} marked failed: {error or alert['message']}")
     return None

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFINITIONS_MODULE = "enrichment_platform.definitions"
 LOCATION_NAME = "enrichment_platform"
 
-MATERIALIZE_ALL = f"asset materialize -m {DEFINITIONS_MODULE} --select *"
+MATERIALIZE_ALL = f"asset materialize -m {DEFINITIONS_MODULE} --select group:job_postings"
 
 
 def materialize_command(partition: str, run_config: dict | None = None) -> list[str]:

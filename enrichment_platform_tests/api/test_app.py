@@ -149,3 +149,4 @@ def test_metrics_count_requests_parts_lines_and_request_states(api_server):
     assert metric(text, "enrichment_api_part_bytes_received_total") == 6 * len(LINE)
     assert metric(text, 'enrichment_api_pushed_requests{state="open"}') == 1
     assert metric(text, 'enrichment_api_pushed_requests{state="closed"}') == 1
+    assert metric(text, 'enrichment_api_pushed_requests{state="processing"}') == 1  # no run in this test

@@ -122,6 +122,7 @@ def request_exported_postings(
     request = requests.request(context.partition_key)
     stage = LocalStage(context.run_id, context.partition_key)
     totals = pushed.export_request(request, stage, context.log.info)
+    requests.store().finished(request.erid)
     return dg.MaterializeResult(
         metadata={
             "parts": len(totals.parts),

@@ -93,6 +93,7 @@ def test_a_request_gives_what_the_daily_flow_gives_its_lines_as_one_file(
     assert [orjson.loads(line)["line"] for line in quarantine.splitlines()] == [3, 6, 10]
     assert all(1 <= orjson.loads(line)["seniority"] <= 7 for line in output.splitlines())
 
+    assert store.counts()["processing"] == 0
     status = store.status(erid)
     assert (status.status, status.parts, status.lines, status.valid, status.quarantined) == (
         "done",
@@ -156,6 +157,7 @@ def test_a_request_whose_run_fails_for_good_is_marked_failed_with_the_error(stor
         evaluation = pushed_request_failures.evaluate_tick(context)
     assert [reaction.error for reaction in evaluation.dagster_run_reactions] == [None]
 
+    assert store.counts()["processing"] == 0
     status = store.status(erid)
     assert status.status == "failed"
     assert "request_raw_postings" in status.error and closed["parts"][1]["key"] in status.error
