@@ -32,9 +32,15 @@ FLOW_VARIABLES = FLOW_SECRETS | {
     "AUGMENTED_POSTINGS_URI",
     "QUARANTINE_URI",
     "STAGING_URI",
+    "REQUESTS_URI",
     "SENIORITY_MODEL_TARGET",
     "WAREHOUSE_SCHEMA",
 }
+API_TASK_DEFINITION = json.loads((DEPLOY / "ecs-api-task-definition.json").read_text())
+API_SERVICE = json.loads((DEPLOY / "ecs-api-service.json").read_text())
+# What the push API reads without a usable default in production; its keys are secrets.
+API_SECRETS = {"REDIS_URL", "ENRICHMENT_API_KEYS"}
+API_VARIABLES = API_SECRETS | {"REQUESTS_URI", "SENIORITY_MODEL_TARGET"}
 
 
 def local_operating_settings(tmp_path):
@@ -306,3 +312,34 @@ def test_k8s_helm_values_render_a_k8s_run_launcher_and_the_local_queue_and_pool(
         assert launcher.job_namespace == "enrichment"
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert operating_settings(instance) == local_operating_settings(tmp_path)
+
+
+def test_ecs_api_task_and_service_serve_the_api_on_one_port_with_its_health_checks(s3_endpoint):
+    registered = boto3.client("ecs").register_task_definition(**API_TASK_DEFINITION)["taskDefinition"]
+    (container,) = registered["containerDefinitions"]
+    assert container["command"][:2] == ["enrichment-platform", "api"]
+    port = int(container["command"][container["command"].index("--port") + 1])
+    assert [mapping["containerPort"] for mapping in container["portMappings"]] == [port]
+    assert f"http://127.0.0.1:{port}/healthz" in " ".join(container["healthCheck"]["command"])
+    environment = {item["name"] for item in container["environment"]}
+    secrets = {item["name"] for item in container["secrets"]}
+    assert API_VARIABLES <= environment | secrets and API_SECRETS <= secrets
+    (balanced,) = API_SERVICE["loadBalancers"]
+    assert (balanced["containerName"], balanced["containerPort"]) == (container["name"], port)
+    assert API_SERVICE["taskDefinition"] == registered["family"]
+
+
+def test_k8s_api_deployment_probes_healthz_and_readyz_on_its_port_with_the_shared_config():
+    text = (DEPLOY / "k8s-api.yaml").read_text()
+    deployment, service = yaml.safe_load_all(text)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:2] == ["enrichment-platform", "api"]
+    port = int(container["command"][container["command"].index("--port") + 1])
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    objects = k8s_objects_to_create((DEPLOY / "k8s-values.yaml").read_text())
+    sources = [next(iter(item.values()))["name"] for item in container["envFrom"]]
+    assert API_VARIABLES <= set().union(*(objects[name] for name in sources))
+    assert API_SECRETS <= objects["enrichment-platform-secrets"]

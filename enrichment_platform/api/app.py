@@ -130,7 +130,13 @@ async def post_part(erid: str, request: Request) -> dict:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type and media_type not in PART_MEDIA_TYPES:
         raise HTTPException(
-            415, f"content type {media_type} is not taken; send JSONL as one of {PART_MEDIA_TYPES}"
+            415,
+            f"content type {media_type} is not taken; send JSONL as one of {', '.join(PART_MEDIA_TYPES)}"
+            + (
+                " (curl sends form data unless given -H 'Content-Type: application/x-ndjson')"
+                if media_type == "application/x-www-form-urlencoded"
+                else ""
+            ),
         )
     idempotency_key = check_idempotency_key(request.headers.get("idempotency-key", ""))
     declared = request.headers.get("content-length", "")

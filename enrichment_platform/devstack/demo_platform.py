@@ -1,10 +1,11 @@
 """The demo's platform, brought up in order: a private Redis, an S3 API endpoint with the sample dates, the
-model server, the PostgreSQL warehouse and Dagster; then the banner, new files dropped like the scraper's,
-and a watch on every service.
+model server, the PostgreSQL warehouse, Dagster and the push API; then the banner, new files dropped like the
+scraper's, and a watch on every service.
 """
 
 import argparse
 import os
+import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -18,14 +19,31 @@ from enrichment_platform.devstack.demo_workdir import DemoWorkdir, say, shown
 from enrichment_platform.devstack.model_server import start_model_server
 from enrichment_platform.devstack.postgres_install import psql_path
 from enrichment_platform.devstack.postgres_server import PostgresService, redact, start_postgres
-from enrichment_platform.devstack.processes import ServiceStartError, free_port
+from enrichment_platform.devstack.processes import (
+    ManagedProcess,
+    ServiceStartError,
+    free_port,
+    http_answers,
+    port_free,
+    spawn,
+    wait_until_ready,
+)
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import ensure_bucket, local_aws_env, start_moto_server_process
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.settings import setting
 
 MODEL_CAPACITY = 1000
-S3_URI_SETTINGS = ("RAW_POSTINGS_URI", "AUGMENTED_POSTINGS_URI", "QUARANTINE_URI", "STAGING_URI")
+S3_URI_SETTINGS = (
+    "RAW_POSTINGS_URI",
+    "AUGMENTED_POSTINGS_URI",
+    "QUARANTINE_URI",
+    "STAGING_URI",
+    "REQUESTS_URI",
+)
+DEMO_API_KEY = "demo-key"  # the push API's bearer key in the demo (ENRICHMENT_API_KEYS)
+API_PORT = 8000  # the push API's port when it is free, else any free one
+SAMPLE_PART_LINES = 200
 # The demo's own database in the machine's PostgreSQL: created at start, dropped at Ctrl-C unless KEEP.
 WAREHOUSE_DATABASE = "enrichment_demo"
 
@@ -65,7 +83,47 @@ def platform_settings(
         # Recent partitions only, so the UI opens on the demo's dates.
         "PARTITIONS_START_DATE": os.environ.get("PARTITIONS_START_DATE") or first_date.isoformat(),
         "ENRICHMENT_LOCAL_STAGE_DIR": str(workdir.stage),
+        "ENRICHMENT_API_KEYS": DEMO_API_KEY,
     }
+
+
+def start_api(workdir: DemoWorkdir, env: dict[str, str]) -> tuple[ManagedProcess, str]:
+    """`enrichment-platform api` on API_PORT (or a free port) against the demo's services; its URL."""
+    port = API_PORT if port_free(API_PORT) else free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "enrichment_platform.cli",
+        "api",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = spawn("push API", command, workdir.logs / "api.log", env=env)
+    try:
+        wait_until_ready(process, lambda: http_answers(f"{url}/healthz"), timeout=120, what="the push API")
+    except BaseException:
+        process.stop()
+        raise
+    return process, url
+
+
+def api_lines(url: str, sample_part: str) -> list[str]:
+    """The banner's lines on the push API: a curl session to paste, from a part to its enriched output."""
+    auth = f"-H 'Authorization: Bearer {DEMO_API_KEY}'"
+    request = f"{url}/v1/requests/demo-1"
+    return [
+        f"  push API      {url}   key {DEMO_API_KEY}   (docs/api.md; processed within ~15 s of close)",
+        f"                curl {auth} -H 'Content-Type: application/x-ndjson' --data-binary @{sample_part} "
+        f"{request}/parts",
+        f"                curl {auth} -X POST {request}/close",
+        f"                curl {auth} {request}            # open, processing, then done",
+        f"                curl {auth} {request}/output     # the enriched JSONL",
+        f"                curl {auth} -H 'Content-Type: application/json' "
+        f"""-d '{{"pairs": [{{"company": "Acme", "title": "Staff Engineer"}}]}}' {url}/v1/seniority""",
+    ]
 
 
 def warehouse_lines(warehouse: PostgresService, settings: dict) -> list[str]:
@@ -97,6 +155,7 @@ def banner(
     dagster: DagsterStack,
     warehouse: PostgresService,
     settings: dict,
+    api: list[str] = (),
 ) -> str:
     dropping = (
         f"; a new file every {arguments.drop_every:g} s" if arguments.drop_every > 0 else "; no new files"
@@ -125,6 +184,7 @@ def banner(
             f"  Redis         {settings['REDIS_URL']}   (private, in memory)",
             f"  model server  {settings['SENIORITY_MODEL_TARGET']}   (capacity {MODEL_CAPACITY} pairs/s)",
             *warehouse_lines(warehouse, settings),
+            *api,
             f"  logs          {shown(workdir.logs)}/   one file per service",
             f"  settings      source {shown(workdir.env_file)}",
             "                then e.g. `dagster asset list -m enrichment_platform.definitions`",
@@ -168,6 +228,10 @@ def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitSta
     dagster_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     dagster = start_dagster(arguments.port, workdir.dagster_home, workdir.logs, dagster_env)
     stack.callback(dagster.stop)
+    api, api_url = start_api(workdir, dagster_env)
+    stack.callback(api.stop)
+    sample_part = workdir.tmp / "sample-part.jsonl"
+    sample_part.write_bytes(sample_data.generate_file(int(time.time()), n_lines=SAMPLE_PART_LINES, seed=7))
 
     stop_dropping = threading.Event()
     stack.callback(stop_dropping.set)
@@ -177,9 +241,10 @@ def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitSta
             args=(settings["RAW_POSTINGS_URI"], arguments.drop_every, stop_dropping),
             daemon=True,
         ).start()
-    print(banner(arguments, workdir, dagster, warehouse, settings), flush=True)
+    api_banner = api_lines(api_url, shown(sample_part))
+    print(banner(arguments, workdir, dagster, warehouse, settings, api_banner), flush=True)
 
-    services = [redis.process, s3.process, model.process, *dagster.processes]
+    services = [redis.process, s3.process, model.process, *dagster.processes, api]
     if warehouse.process is not None:
         services.append(warehouse.process)
     while True:

@@ -3,6 +3,7 @@ an env file that points other tools at it; the sensor materializes the sample da
 
 import argparse
 import os
+import re
 import shlex
 import signal
 import socket
@@ -17,10 +18,11 @@ import dagster as dg
 import psutil
 import psycopg
 import pytest
+import requests
 import sqlalchemy.exc
 
 from enrichment_platform.devstack.dagster_stack import DagsterStack
-from enrichment_platform.devstack.demo_platform import banner
+from enrichment_platform.devstack.demo_platform import DEMO_API_KEY, banner
 from enrichment_platform.devstack.demo_workdir import DemoWorkdir, WorkdirTakenError
 from enrichment_platform.devstack.postgres_install import PrivateInstall
 from enrichment_platform.devstack.postgres_server import PostgresService, connect_or_none
@@ -37,6 +39,7 @@ SERVICE_LOGS = (
     "redis-",
     "seniority-model-",
     "postgres-",
+    "api",
 )
 
 
@@ -189,6 +192,25 @@ def env_file_settings(path: Path) -> dict[str, str]:
     return dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
 
 
+def push_as_the_banner_shows(terminal: str, workdir: DemoWorkdir) -> tuple[bytes, bytes, int]:
+    """The banner's curl session, in Python: post the sample part, close, wait for done; the output, the
+    sample and the quarantined count."""
+    url = re.search(r"push API +(http://\S+)", terminal).group(1)
+    headers = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+    sample = (workdir.tmp / "sample-part.jsonl").read_bytes()
+    request = f"{url}/v1/requests/demo-1"
+    assert requests.post(f"{request}/parts", data=sample, headers=headers, timeout=60).status_code == 202
+    assert requests.post(f"{request}/close", headers=headers, timeout=60).status_code == 202
+    started = time.monotonic()
+    while (status := requests.get(request, headers=headers, timeout=60).json())["status"] != "done":
+        assert status["status"] != "failed", status
+        daemon = (workdir.logs / "dagster-daemon.log").read_text(errors="replace").splitlines()
+        assert time.monotonic() - started < STALL_SECONDS, (status, daemon[-30:])
+        time.sleep(1)
+    output = requests.get(f"{request}/output", headers=headers, timeout=60).content
+    return output, sample, status["quarantined"]
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_ctrl_c(tmp_path):
@@ -220,8 +242,9 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
             if runs is not None and runs != seen:
                 seen, last_progress = runs, time.monotonic()
         children = psutil.Process(demo.pid).children(recursive=True)
-        # Redis, S3, the model server, PostgreSQL, the code server, the webserver, the daemon
-        assert len(children) >= 7
+        # Redis, S3, the model server, PostgreSQL, the code server, the webserver, the daemon, the API
+        assert len(children) >= 8
+        pushed_output = push_as_the_banner_shows(terminal.read_text(), workdir)
 
         settings = env_file_settings(workdir.env_file)
         assert settings["DAGSTER_HOME"] == str(workdir.dagster_home)
@@ -265,7 +288,9 @@ def test_demo_materializes_three_dates_from_the_sensor_and_leaves_nothing_after_
     assert demo.returncode == 0, output
     assert f"Dagster UI    http://127.0.0.1:{ui_port}" in output
     assert f"source {workdir.env_file}" in output
-    assert len(output.splitlines()) < 25  # the banner stays on screen: the services' logs are in files
+    assert len(output.splitlines()) < 32  # the banner stays on screen: the services' logs are in files
+    sample_lines = [line for line in (pushed_output[1]).splitlines() if line.strip()]
+    assert len(pushed_output[0].splitlines()) + pushed_output[2] == len(sample_lines)
     assert "warning" not in output.lower()
     assert runs_staged_in_the_demo_folder  # which Ctrl-C removed with the rest
     gone, alive = psutil.wait_procs(children, timeout=30)
