@@ -18,6 +18,7 @@ from enrichment_platform.settings import setting
 BENCH_NEEDS = {
     "flow": {"psutil": "bench", "matplotlib": "bench", "moto": "local"},
     "s3": {"psutil": "bench", "moto": "local"},
+    "api": {"moto": "local"},
 }
 
 
@@ -122,6 +123,16 @@ def warehouse_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(run_warehouse_bench(arguments.files, arguments.lines)), flush=True)
 
 
+def api_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("api")
+    from enrichment_platform.bench.api import ApiBenchConfig, run_api_bench
+
+    config = ApiBenchConfig(
+        clients=arguments.clients, parts=arguments.parts, lines=arguments.lines, capacity=arguments.capacity
+    )
+    print(json.dumps(run_api_bench(config)), flush=True)
+
+
 def api(arguments: argparse.Namespace) -> None:
     from enrichment_platform.api.app import serve
 
@@ -192,6 +203,16 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     flow.add_argument("--capacity", type=int, default=1000, help="model capacity for the cold pass, pairs/s")
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)
+    api_load = bench.add_parser(
+        "api",
+        help="the push API under load: concurrent clients push parts, close and fetch (processed by "
+        "Dagster's daemon and runs); then synchronous lookups of cached pairs",
+    )
+    api_load.add_argument("--clients", type=int, default=16, help="concurrent clients, one erid each")
+    api_load.add_argument("--parts", type=int, default=20, help="parts per client")
+    api_load.add_argument("--lines", type=int, default=1_000, help="lines per part")
+    api_load.add_argument("--capacity", type=int, default=0, help="the model's pairs/s (0: unlimited)")
+    api_load.set_defaults(handler=api_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

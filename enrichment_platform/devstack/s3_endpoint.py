@@ -20,10 +20,27 @@ BUFFER_BYTES = 1 << 18  # socket reads and writes: a posting file in a few calls
 SPOOL_BYTES = 1 << 26  # request and response bodies up to 64 MB stay in memory instead of a temporary file
 
 
+def _no_continue_for_empty_bodies() -> None:
+    """Make waitress answer an empty body sent with `Expect: 100-continue` (botocore sends that header with
+    every PutObject, so an empty object's PUT carries it): waitress 3.0 answers `100 Continue` to such a
+    request and then never serves it, and the client times out."""
+    from waitress.parser import HTTPRequestParser
+
+    parse_header = HTTPRequestParser.parse_header
+
+    def parse_header_without_empty_continue(self, header_plus):
+        parse_header(self, header_plus)
+        if self.expect_continue and not self.chunked and self.content_length == 0:
+            self.expect_continue = False  # nothing to wait for: the request is complete
+
+    HTTPRequestParser.parse_header = parse_header_without_empty_continue
+
+
 def serve(host: str, port: int) -> None:
     import waitress
     from moto.moto_server.werkzeug_app import create_backend_app
 
+    _no_continue_for_empty_bodies()
     logging.getLogger("waitress").setLevel(logging.ERROR)
     waitress.serve(
         create_backend_app("s3"),

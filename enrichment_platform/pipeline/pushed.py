@@ -156,8 +156,11 @@ def _spooled() -> Iterator[BinaryIO]:
 
 
 def _put_file(request: PushedRequest, name: str, file: BinaryIO) -> None:
+    """One PUT of what was assembled: bytes while it is small (botocore sends a zero-length file body as a
+    stream of unknown length, which S3 endpoints may wait on), the file itself beyond."""
+    size = file.tell()
     file.seek(0)
-    request.storage.put(request.location, name, file)
+    request.storage.put(request.location, name, file.read() if size <= SPOOL_MEMORY_BYTES else file)
 
 
 Progress = Callable[[str], None]

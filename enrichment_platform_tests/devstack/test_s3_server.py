@@ -3,6 +3,7 @@
 import os
 
 import boto3
+import botocore.config
 import pytest
 
 from enrichment_platform.devstack import s3_server
@@ -48,3 +49,18 @@ def test_moto_server_process_round_trips_then_stops(tmp_path, monkeypatch):
     assert service.process.popen.returncode is not None
     assert not port_answers(service.port)
     assert (tmp_path / "moto_server.log").exists()
+
+
+def test_the_endpoint_stores_an_empty_object_as_s3_does(tmp_path, monkeypatch):
+    """botocore sends `Expect: 100-continue` with every PutObject, an empty one too."""
+    for name, value in s3_server.local_aws_env("unused").items():
+        monkeypatch.setenv(name, value)
+    with s3_server.start_moto_server_process(free_port(), tmp_path) as service:
+        s3_server.ensure_bucket(service.endpoint_url, "devstack")
+        client = boto3.client(
+            "s3",
+            endpoint_url=service.endpoint_url,
+            config=botocore.config.Config(read_timeout=10, retries={"max_attempts": 1}),
+        )
+        client.put_object(Bucket="devstack", Key="empty.jsonl", Body=b"")
+        assert client.get_object(Bucket="devstack", Key="empty.jsonl")["Body"].read() == b""

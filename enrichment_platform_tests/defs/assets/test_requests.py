@@ -119,6 +119,16 @@ def test_a_request_gives_what_the_daily_flow_gives_its_lines_as_one_file(
     }
 
 
+def test_a_request_without_a_bad_line_gets_an_empty_quarantine(store, requests_env, instance):
+    erid = f"clean-{uuid.uuid4().hex[:8]}"
+    push(store, erid, [PARTS[0].splitlines()[0] + b"\n", PARTS[1].splitlines()[0]])
+    result = process(instance, erid)
+    assert result.success, failure_messages(result)
+    assert request_object(requests_env, erid, "quarantine.jsonl") == b""
+    assert len(request_object(requests_env, erid, "output.jsonl").splitlines()) == 2
+    assert store.status(erid).status == "done"
+
+
 def test_the_sensor_requests_each_closed_request_once_in_order_of_closing(store, instance):
     first, second = f"a-{uuid.uuid4().hex[:8]}", f"b-{uuid.uuid4().hex[:8]}"
     assert sensor_tick(instance).run_requests == []
