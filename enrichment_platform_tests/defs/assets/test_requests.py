@@ -129,6 +129,23 @@ def test_a_request_without_a_bad_line_gets_an_empty_quarantine(store, requests_e
     assert store.status(erid).status == "done"
 
 
+def test_huge_lines_are_enriched_or_quarantined_whole(store, requests_env, instance):
+    erid = f"huge-{uuid.uuid4().hex[:8]}"
+    description = "x" * 8_000_000
+    valid = orjson.dumps({"company": "Acme", "title": "Senior Engineer", "description": description})
+    broken = b'{"company": "Acme", "title": "' + b"y" * 8_000_000  # never closed
+    push(store, erid, [valid + b"\n" + broken + b"\n", PARTS[2]])
+    result = process(instance, erid)
+    assert result.success, failure_messages(result)
+    [output, *rest] = request_object(requests_env, erid, "output.jsonl").splitlines()
+    assert orjson.loads(output)["description"] == description and len(rest) == 1
+    quarantine = [
+        orjson.loads(line) for line in request_object(requests_env, erid, "quarantine.jsonl").splitlines()
+    ]
+    assert [record["line"] for record in quarantine] == [2, 5]
+    assert quarantine[0]["raw"].encode() == broken and quarantine[0]["error"].startswith("invalid JSON")
+
+
 def test_the_sensor_requests_each_closed_request_once_in_order_of_closing(store, instance):
     first, second = f"a-{uuid.uuid4().hex[:8]}", f"b-{uuid.uuid4().hex[:8]}"
     assert sensor_tick(instance).run_requests == []
