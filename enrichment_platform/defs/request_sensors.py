@@ -11,6 +11,8 @@ from enrichment_platform.defs.resources.requests import PushedRequests
 
 MAX_REQUESTS_PER_TICK = 100
 SENSOR_INTERVAL_SECONDS = 10  # a closed request's run is requested within this long (and one tick's work)
+# A client waits for its request: the run queue starts it before daily and backfill runs (priority 0).
+REQUEST_PRIORITY = {"dagster/priority": "1"}
 REQUEST_KEYS = {asset.key for asset in REQUEST_ASSETS}
 REQUEST_STEPS = tuple(asset.op.name for asset in REQUEST_ASSETS)  # a run of other assets fails in none
 
@@ -42,7 +44,10 @@ def pushed_requests_sensor(context: dg.SensorEvaluationContext, requests: Pushed
     context.log.info(f"closed requests: {', '.join(erids)}")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=erid, partition_key=erid, tags={"enrichment/erid": erid}) for erid in erids
+            dg.RunRequest(
+                run_key=erid, partition_key=erid, tags={"enrichment/erid": erid, **REQUEST_PRIORITY}
+            )
+            for erid in erids
         ],
         dynamic_partitions_requests=[pushed_requests.build_add_request(new)] if new else [],
         cursor=str(closed[-1][0]),
