@@ -1,6 +1,7 @@
 """Which raw files are new since the sensor's last tick, from a listing of the raw prefix (tolerant of files
 landing late with older names) or from the S3 events a queue delivered."""
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -18,10 +19,14 @@ class ArrivalCursor:
     seen: set[str] = field(default_factory=set)
     ignored: set[str] = field(default_factory=set)
 
-    def scan_start(self, lookback_seconds: int) -> str:
-        """Where the next listing starts (exclusive): `lookback_seconds` before the newest file, or the
-        beginning."""
-        return str(max(0, self.high_water - lookback_seconds)) if self.high_water else ""
+    def scan_start(self, lookback_seconds: int, now: int | None = None) -> str:
+        """Where the next listing starts (exclusive): `lookback_seconds` before the newest file, but never
+        later than `lookback_seconds` before `now` (a name ahead of the clock must not hide late files), or
+        the beginning."""
+        if not self.high_water:
+            return ""
+        anchor = min(self.high_water, int(time.time()) if now is None else now)
+        return str(max(0, anchor - lookback_seconds))
 
     def to_string(self) -> str:
         return orjson.dumps(
@@ -75,21 +80,29 @@ def _accepted(arrivals: Arrivals) -> list[str]:
     return [name for names in arrivals.by_partition.values() for name in names] + arrivals.before_start
 
 
-def _newest(high_water: int, names: list[str]) -> int:
-    return max([high_water, *(file_timestamp(name) for name in names)])
+def _newest(high_water: int, names: list[str], now: int) -> int:
+    """The newest of the names' timestamps and `high_water`, none counted later than `now`: a file named in
+    the future (clock skew, a bad name) must not move the listing's window past files still landing."""
+    return min(max([high_water, *(file_timestamp(name) for name in names)]), now)
 
 
 def detect_arrivals(
-    cursor: ArrivalCursor, listed: list[str], first_partition: str, last_partition: str, lookback_seconds: int
+    cursor: ArrivalCursor,
+    listed: list[str],
+    first_partition: str,
+    last_partition: str,
+    lookback_seconds: int,
+    now: int | None = None,
 ) -> tuple[Arrivals, ArrivalCursor]:
     """Split a listing of the raw prefix into new files per partition and names to warn about, and the
     cursor after them; a name is reported once, however many ticks list it."""
+    now = int(time.time()) if now is None else now
     new = [name for name in listed if name not in cursor.seen and name not in cursor.ignored]
     arrivals = sort_arrivals(new, first_partition, last_partition)
     accepted = _accepted(arrivals)
-    next_cursor = ArrivalCursor(high_water=_newest(cursor.high_water, accepted))
+    next_cursor = ArrivalCursor(high_water=_newest(cursor.high_water, accepted, now))
     # Remember exactly the names the next listing will show again (S3 compares names as text).
-    next_start = next_cursor.scan_start(lookback_seconds)
+    next_start = next_cursor.scan_start(lookback_seconds, now)
     listed_set = set(listed)
     next_cursor.seen = {
         name for name in cursor.seen | set(accepted) if name in listed_set and name > next_start
@@ -158,5 +171,5 @@ def detect_queued_arrivals(
         to_delete=list(receipt_handles),
         requested=requested,
         waiting=arrivals.in_future,
-        high_water=_newest(cursor.high_water, accepted),
+        high_water=_newest(cursor.high_water, accepted, now),
     )

@@ -49,9 +49,11 @@ def raw_postings_sensor(
 def _listing_tick(context: dg.SensorEvaluationContext, storage: PostingsStorage) -> dg.SensorResult:
     cursor = ArrivalCursor.from_string(context.cursor)
     lookback = int(setting("RAW_SENSOR_LOOKBACK_SECONDS"))
-    listed = [name for name, _ in storage.list_objects(storage.raw, start_after=cursor.scan_start(lookback))]
+    now = int(time.time())
+    start = cursor.scan_start(lookback, now)
+    listed = [name for name, _ in storage.list_objects(storage.raw, start_after=start)]
     first_partition, last_partition = partition_window()
-    arrivals, next_cursor = detect_arrivals(cursor, listed, first_partition, last_partition, lookback)
+    arrivals, next_cursor = detect_arrivals(cursor, listed, first_partition, last_partition, lookback, now)
     _warn(context, arrivals, storage.raw_uri, first_partition)
     return _result(context, arrivals, next_cursor.to_string(), f"no new files under {storage.raw_uri}")
 

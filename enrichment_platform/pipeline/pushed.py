@@ -45,6 +45,10 @@ class RequestNotClosedError(RuntimeError):
     """The request has no closed.json: it is unknown or still open."""
 
 
+class StepNotDoneError(RuntimeError):
+    """A step's facts are missing: the step before has not processed the request (or its work was removed)."""
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of a closed request, as closed.json lists it."""
@@ -126,7 +130,7 @@ class PushedRequest:
     def read_facts_document(self, step: str) -> dict:
         data = self.storage.get_if_exists(self.storage.staging(step, self.erid), FACTS_NAME)
         if data is None:
-            raise RequestNotClosedError(
+            raise StepNotDoneError(
                 f"{step} has not processed request {self.erid}: materialize its partition from the start"
             )
         return orjson.loads(data)

@@ -119,3 +119,29 @@ def test_switching_modes_keeps_the_newest_file_and_drops_the_other_modes_state()
     assert (listing.high_water, listing.seen, listing.ignored) == (JUL17, set(), set())
     back = QueueCursor.from_string(ArrivalCursor(high_water=JUL17 + 9, seen={"a"}).to_string())
     assert back == QueueCursor(high_water=JUL17 + 9)
+
+
+def test_a_name_ahead_of_the_clock_does_not_move_the_window_past_a_late_file():
+    now = JUL17 + 3600  # 01:00 on the 17th
+    ahead = JUL17 + 17 * 3600  # a name of today, 16 h ahead of the clock (skew, a bad name)
+    first = detect_arrivals(ArrivalCursor(), names(JUL17 + 60, ahead), "2024-01-01", "2024-07-17", DAY, now)
+    cursor = ArrivalCursor.from_string(first[1].to_string())
+    assert cursor.high_water == now  # not `ahead`
+    start = cursor.scan_start(DAY, now)
+    late = JUL17 - 10 * 3600  # yesterday's file, landing now: within a day of the clock
+    assert names(late)[0] > start  # the next listing shows it
+    arrivals, _ = detect_arrivals(
+        cursor, names(late, JUL17 + 60, ahead), "2024-01-01", "2024-07-17", DAY, now
+    )
+    assert arrivals.by_partition == {"2024-07-16": names(late)}
+
+
+def test_a_cursor_left_ahead_of_the_clock_lists_from_a_lookback_before_now():
+    assert ArrivalCursor(high_water=JUL17 + DAY).scan_start(3600, now=JUL17) == str(JUL17 - 3600)
+
+
+def test_queued_names_ahead_of_the_clock_do_not_move_the_high_water():
+    _, cursor = detect_queued_arrivals(
+        QueueCursor(), names(JUL17 + 7200), ["h"], "2024-01-01", "2024-07-17", now=JUL17, remember_seconds=60
+    )
+    assert cursor.high_water == JUL17

@@ -160,6 +160,7 @@ def test_the_sensor_requests_each_closed_request_once_in_order_of_closing(store,
         (second, second),
         (first, first),
     ]
+    assert all(run.tags["dagster/priority"] == "1" for run in tick.run_requests)  # before daily runs
     [added] = tick.dynamic_partitions_requests
     assert list(added.partition_keys) == [second, first]
     assert sensor_tick(instance, tick.cursor).run_requests == []
