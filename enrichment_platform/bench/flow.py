@@ -220,7 +220,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
                 name=name,
                 partition=partition,
                 files=len(files),
-                lines=int(metadata["raw_job_postings"].get("lines", 0)),
+                lines=int(metadata["raw_job_postings"].get("run_lines", 0)),  # this pass's files
                 wall_seconds=wall,
                 step_seconds={asset: metadata[asset].get("seconds", 0.0) for asset in ASSETS},
                 metadata={

@@ -65,9 +65,11 @@ def summarize(
         "cold_steps_seconds": round(sum(cold.step_seconds.values()), 1),  # without Dagster's start-up
         "cold_distinct_normalized_pairs": cold_distinct,
         "cold_target_seconds": round(1.05 * cold_distinct / config.capacity, 1),
-        "cold_model_requests": cold_aug.get("model_requests"),
-        "model_requests_per_distinct_pair": round(cold_aug.get("model_requests", 0) / cold_distinct, 4),
-        "day_model_requests_per_distinct_pair": round(fill_aug.get("model_requests", 0) / day_distinct, 4),
+        "cold_model_requests": cold_aug.get("run_model_requests"),
+        "model_requests_per_distinct_pair": round(cold_aug.get("run_model_requests", 0) / cold_distinct, 4),
+        "day_model_requests_per_distinct_pair": round(
+            fill_aug.get("run_model_requests", 0) / day_distinct, 4
+        ),
         "day_distinct_normalized_pairs": day_distinct,
         "cache_bytes_per_pair": round(fill.metadata["redis_used_memory_growth"] / max(day_distinct, 1), 1),
         "cpu_seconds_warm": {name: usage["cpu_seconds"] for name, usage in warm.usage.items()},
@@ -80,7 +82,7 @@ def summarize(
         "peak_rss_mb_warm": {name: usage["peak_rss_mb"] for name, usage in warm.usage.items()},
         "warehouse_step_seconds_warm": round(warm_warehouse.get("seconds", 0.0), 1),
         "warehouse_rows_per_second_warm": warm_warehouse.get("rows_per_second", 0),
-        "warehouse_rows_warm": warm_warehouse.get("rows", 0),
+        "warehouse_rows_warm": warm_warehouse.get("run_rows", 0),
         "warehouse_bytes_per_row": warm.metadata.get("warehouse_bytes_per_row", 0.0),
         "run_rss_mb_first_half_peak": round(max(rss[:half] or [0]), 1),
         "run_rss_mb_second_half_peak": round(max(rss[half:] or [0]), 1),

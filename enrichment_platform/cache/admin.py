@@ -66,3 +66,38 @@ def _unlink(client: redis.Redis, keys: list[bytes]) -> int:
     if isinstance(client, redis.RedisCluster):
         return sum(client.unlink(key) for key in keys)  # a cluster unlinks only keys of one slot at once
     return client.unlink(*keys)
+
+
+def _each_primary(client: redis.Redis, call):
+    """`call(node_or_None)` on every primary of a Redis Cluster, or once on a single server."""
+    if isinstance(client, redis.RedisCluster):
+        return [call(node) for node in client.get_primaries()]
+    return [call(None)]
+
+
+def durability_risks(client: redis.Redis) -> list[str]:
+    """What could make this Redis lose cached levels without an error: an eviction policy that drops keys
+    without a TTL once `maxmemory` is reached (`allkeys-*`), and no persistence at all (no AOF, no RDB
+    snapshots), where a restart empties the cache. A setting the server refuses to show (managed services
+    often disable CONFIG) is not reported."""
+    risks = []
+    target = lambda node: {} if node is None else {"target_nodes": node}  # noqa: E731
+    for memory in _each_primary(client, lambda node: client.info("memory", **target(node))):
+        policy, limit = memory.get("maxmemory_policy", "noeviction"), int(memory.get("maxmemory", 0))
+        if limit and str(policy).startswith("allkeys-"):
+            risks.append(
+                f"maxmemory-policy {policy} with maxmemory {limit:,} bytes evicts cached levels once Redis "
+                "is full (set noeviction, or volatile-*: the cache's keys have no TTL)"
+            )
+            break
+    for persistence in _each_primary(client, lambda node: client.info("persistence", **target(node))):
+        if int(persistence.get("aof_enabled", 0)):
+            continue
+        try:
+            saves = _each_primary(client, lambda node: client.config_get("save", **target(node)))
+        except redis.ResponseError:
+            break  # CONFIG refused: persistence unknown
+        if any(not str(save.get("save", "")).strip() for save in saves):
+            risks.append('no persistence (appendonly no, save ""): a restart of Redis empties the cache')
+        break
+    return risks

@@ -30,8 +30,8 @@ def a_pass(name: str, lines: int, wall: float, run_cpu: float, aug: dict | None 
 def test_the_summary_gives_the_steps_own_cpu_and_the_rate_it_allows_on_these_cores():
     passes = {
         "warm": a_pass("warm", 1_000_000, 20.0, run_cpu=25.0),
-        "fill": a_pass("fill", 1_000_000, 30.0, run_cpu=35.0, aug={"model_requests": 1_000}),
-        "cold": a_pass("cold", 10_000, 12.0, run_cpu=8.0, aug={"model_requests": 1_000}),
+        "fill": a_pass("fill", 1_000_000, 30.0, run_cpu=35.0, aug={"run_model_requests": 1_000}),
+        "cold": a_pass("cold", 10_000, 12.0, run_cpu=8.0, aug={"run_model_requests": 1_000}),
         "one_file": a_pass("one_file", 5_000, 7.0, run_cpu=5.0),
     }
     summary = summarize(BenchConfig(), passes, cold_distinct=1_000, day_distinct=1_000)

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import redis
 
-from enrichment_platform.cache.admin import drop_namespace, namespaces
+from enrichment_platform.cache.admin import drop_namespace, durability_risks, namespaces
 from enrichment_platform.cache.keys import pair_keys
 from enrichment_platform.defs.resources.cache import SeniorityCache
+from enrichment_platform.devstack.redis_server import start_redis
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +39,25 @@ def test_a_namespace_name_that_is_a_pattern_is_refused_before_anything_is_droppe
     with pytest.raises(ValueError, match="cache namespace 'v\\*' must match"):
         drop_namespace(cache.client, "v*")
     assert [info.name for info in namespaces(cache.client)] == ["v1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "expected"),
+    [
+        (
+            ("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"),
+            {},
+            ["maxmemory-policy", "no persistence"],
+        ),
+        (("--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru", "--appendonly", "yes"), {}, []),
+        ((), {"save": "900 1"}, []),  # RDB snapshots
+    ],
+)
+def test_durability_risks_name_an_evicting_policy_and_missing_persistence(tmp_path, args, settings, expected):
+    with start_redis(tmp_path, args=args) as server:
+        client = redis.Redis.from_url(server.url)
+        for name, value in settings.items():
+            client.config_set(name, value)
+        risks = durability_risks(client)
+        client.close()
+    assert len(risks) == len(expected) and all(risk.startswith(start) for risk, start in zip(risks, expected))

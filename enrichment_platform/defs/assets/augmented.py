@@ -6,10 +6,16 @@ from functools import partial
 
 import dagster as dg
 
+from enrichment_platform.cache.connection import redacted_url
 from enrichment_platform.cache.known_levels import KnownLevels
 from enrichment_platform.defs.assets import raw
 from enrichment_platform.defs.assets.external import seniority_model
-from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
+from enrichment_platform.defs.assets.file_loop import (
+    IncrementalConfig,
+    dead_letter_metadata,
+    partition_figures,
+    retry_policy,
+)
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
@@ -36,6 +42,10 @@ TIMED_STAGES = (
 )
 
 
+def hit_rate(hits: int, looked_up: int) -> float:
+    return round(hits / looked_up, 4) if looked_up else 0.0
+
+
 @dg.asset(
     name=ASSET_NAME,
     partitions_def=daily_partitions,
@@ -60,6 +70,11 @@ def seniority_augmented_postings(
     stage = LocalStage(context.run_id, partition_key)
     staged = storage.staging(ASSET_NAME, partition_key)
     cache.ping()
+    risks = cache.durability_risks()
+    for risk in risks:  # losing the cache costs hours of model time to fill it again
+        context.log.warning(
+            f"the Redis cache at {redacted_url(cache.redis_url)} may lose levels silently: {risk}"
+        )
     namespace = model.model_version()
     raw_files = storage.read_manifest(raw.ASSET_NAME, partition_key).files
     # The model version is part of each input's version: after a model change every file is redone.
@@ -120,19 +135,28 @@ def seniority_augmented_postings(
         if name not in keep:
             storage.delete(staged, name)
     totals = run.totals
-    distinct = totals["distinct_pairs"]
+    # The partition as it stands; `run_*`: this run's files only. Pairs looked up are the distinct normalized
+    # pairs per file, summed over files; pairs waited for were being inferred by another file or run.
+    figures = partition_figures(
+        run,
+        {
+            "lines": "lines",
+            "pairs_looked_up": "distinct_pairs",
+            "cache_hits": "cache_hits",
+            "model_requests": "model_requests",
+            "pairs_waited_for": "waited_for_others",
+        },
+    )
     return dg.MaterializeResult(
         metadata={
             "model_version": namespace,
+            "redis_durability": "; ".join(risks) or "ok",
             "files_in_partition": run.files_total,
             "files_processed": run.files_processed,
-            "lines": totals["lines"],
-            "pairs_looked_up": distinct,  # distinct normalized pairs per file, summed over files
-            "cache_hits": totals["cache_hits"],
+            **figures,
+            "cache_hit_rate": hit_rate(figures["cache_hits"], figures["pairs_looked_up"]),
+            "run_cache_hit_rate": hit_rate(figures["run_cache_hits"], figures["run_pairs_looked_up"]),
             "cache_hits_in_memory": known.hits,  # pairs answered from what this run had read or stored before
-            "model_requests": totals["model_requests"],
-            "pairs_waited_for": totals["waited_for_others"],  # being inferred by another file or run
-            "cache_hit_rate": round(totals["cache_hits"] / distinct, 4) if distinct else 0.0,
             **{stage_name: round(totals[stage_name], 3) for stage_name in TIMED_STAGES},
             "seconds": round(run.seconds, 3),
             "dagster/row_count": run.manifest.total("lines"),

@@ -6,6 +6,7 @@ from enrichment_platform.defs.assets import augmented, raw
 from enrichment_platform.defs.assets.file_loop import (
     IncrementalConfig,
     dead_letter_metadata,
+    partition_figures,
     retry_policy,
     run_selects,
 )
@@ -67,7 +68,7 @@ def exported_job_postings(
         metadata={
             "files_in_partition": run.files_total,
             "files_processed": run.files_processed,
-            "lines_written": run.totals["lines"],
+            **partition_figures(run, {"lines_written": "lines"}),  # the partition's; `run_*`: this run's
             "dagster/row_count": run.manifest.total("lines"),
             "seconds": round(run.seconds, 3),
             "output": dg.MetadataValue.path(storage.augmented.uri),

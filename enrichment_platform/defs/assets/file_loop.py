@@ -44,6 +44,17 @@ def dead_letter_metadata(run: FileRun) -> dict:
     }
 
 
+def partition_figures(run: FileRun, figures: dict[str, str]) -> dict:
+    """Metadata for figures a plot across partitions shows: under each name the partition's total over all
+    its files as they stand (from the manifest), so a rerun that finds nothing new leaves the plot unchanged;
+    under `run_<name>` what this run did. `figures` maps a metadata name to the manifest fact it sums."""
+    metadata = {}
+    for name, fact in figures.items():
+        metadata[name] = run.manifest.total(fact)
+        metadata[f"run_{name}"] = run.totals[fact]
+    return metadata
+
+
 def run_selects(context: dg.AssetExecutionContext, asset_name: str) -> bool:
     """Whether the run materializes `asset_name` too (a run without an asset selection runs its whole job)."""
     selection = context.run.asset_selection

@@ -3,7 +3,12 @@
 import dagster as dg
 
 from enrichment_platform.defs.assets.external import scraped_job_postings
-from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
+from enrichment_platform.defs.assets.file_loop import (
+    IncrementalConfig,
+    dead_letter_metadata,
+    partition_figures,
+    retry_policy,
+)
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.hand_off import (
@@ -63,12 +68,16 @@ def raw_job_postings(
         metadata={
             "files_in_partition": run.files_total,
             "files_processed": run.files_processed,
-            "lines": run.totals["lines"],
-            "blank_lines": run.totals["blank"],
-            "valid_lines": run.totals["valid"],
-            "quarantined_lines": run.totals["quarantined"],
-            "partition_valid_lines": manifest.total("valid"),
-            "partition_quarantined_lines": manifest.total("quarantined"),
+            # The partition as it stands; `run_*`: this run's files only.
+            **partition_figures(
+                run,
+                {
+                    "lines": "lines",
+                    "blank_lines": "blank",
+                    "valid_lines": "valid",
+                    "quarantined_lines": "quarantined",
+                },
+            ),
             "dagster/row_count": manifest.total("valid"),
             "seconds": round(run.seconds, 3),
             "worker_processes": run.worker_processes,  # validating files beside this step's downloads

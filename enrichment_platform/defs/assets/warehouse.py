@@ -6,7 +6,12 @@ from datetime import date
 import dagster as dg
 
 from enrichment_platform.defs.assets import augmented, exported, raw
-from enrichment_platform.defs.assets.file_loop import IncrementalConfig, dead_letter_metadata, retry_policy
+from enrichment_platform.defs.assets.file_loop import (
+    IncrementalConfig,
+    dead_letter_metadata,
+    partition_figures,
+    retry_policy,
+)
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
@@ -87,9 +92,11 @@ def postings_warehouse(
         metadata={
             "files_in_partition": run.files_total,
             "files_processed": run.files_processed,
-            "rows": totals["rows"],
-            "quarantine_rows": totals["quarantine_rows"],
-            "altered_rows": totals["altered_rows"],  # postings jsonb refused as they were (see warehouse/)
+            # The partition's rows as they stand; `run_*`: this run's files. Altered rows: postings jsonb
+            # refused as they were (see warehouse/).
+            **partition_figures(
+                run, {"rows": "rows", "quarantine_rows": "quarantine_rows", "altered_rows": "altered_rows"}
+            ),
             "seconds": round(seconds, 3),  # the whole step: the tables, the files and the day's indexes
             "seconds_indexing": round(seconds_indexing, 3),
             "rows_per_second": round(totals["rows"] / seconds) if seconds else 0,

@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from enrichment_platform.cache.admin import durability_risks
 from enrichment_platform.cache.connection import connect, redis_errors
 from enrichment_platform.cache.keys import (
     BucketRuns,
@@ -68,6 +69,11 @@ class SeniorityCache(dg.ConfigurableResource):
         """Fail early, with the URL in the message, when Redis is unreachable."""
         with redis_errors("ping", self.redis_url):
             self.client.ping()
+
+    def durability_risks(self) -> list[str]:
+        """How this Redis could lose cached levels silently (see `cache/admin.durability_risks`)."""
+        with redis_errors("reading its settings", self.redis_url):
+            return durability_risks(self.client)
 
     # --- namespaces -------------------------------------------------------------------------------
 

@@ -113,6 +113,8 @@ def test_flow_outputs_quarantine_checks_and_metadata(bucket, instance):
     # File B's fullwidth spelling was cached by file A, or claimed by it while both were in flight.
     assert augmented_meta["cache_hits"] + augmented_meta["pairs_waited_for"] == 1
     assert materialization_metadata(result, exported_job_postings)["lines_written"] == 6
+    # The tests' Redis keeps nothing on disk: the run says so (a restart would empty the cache).
+    assert augmented_meta["redis_durability"].startswith("no persistence")
 
 
 def test_rerun_produces_identical_output_and_asks_the_model_nothing(bucket, instance):
@@ -129,6 +131,32 @@ def test_rerun_produces_identical_output_and_asks_the_model_nothing(bucket, inst
     assert {name: bucket.get(OUT, name) for name in bucket.names(OUT)} == first
 
 
+PLOTTED = {
+    raw_job_postings: ("lines", "blank_lines", "valid_lines", "quarantined_lines"),
+    seniority_augmented_postings: (
+        "lines",
+        "pairs_looked_up",
+        "cache_hits",
+        "model_requests",
+        "pairs_waited_for",
+        "cache_hit_rate",
+    ),
+    exported_job_postings: ("lines_written",),
+}
+
+
+def test_a_rerun_that_finds_nothing_new_plots_the_partition_as_it_stands(bucket, instance):
+    bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
+    first = run_flow(instance, DAY)
+    again = run_flow(instance, DAY)
+    for asset, names in PLOTTED.items():
+        before, after = materialization_metadata(first, asset), materialization_metadata(again, asset)
+        assert {name: after[name] for name in names} == {name: before[name] for name in names}, asset.key
+        assert before["lines" if "lines" in names else "lines_written"] > 0
+        assert all(after[f"run_{name}"] == 0 for name in names), asset.key  # this run did nothing
+        assert all(before[f"run_{name}"] == before[name] for name in names), asset.key
+
+
 def test_new_file_in_a_processed_date_is_the_only_one_processed(bucket, instance):
     bucket.put(RAW, f"{T0 + 10}.jsonl", FILE_A)
     assert run_flow(instance, DAY).success
@@ -140,7 +168,7 @@ def test_new_file_in_a_processed_date_is_the_only_one_processed(bucket, instance
         meta = materialization_metadata(result, asset)
         assert (meta["files_processed"], meta["files_in_partition"]) == (1, 2), asset.key
     assert (
-        materialization_metadata(result, seniority_augmented_postings)["model_requests"] == 1
+        materialization_metadata(result, seniority_augmented_postings)["run_model_requests"] == 1
     )  # Head of Legal
 
 

@@ -48,6 +48,8 @@ def test_cluster_spreads_buckets_over_slots_and_answers_the_same(redis_cluster_u
     keys_per_node = [redis.Redis(host=node.host, port=node.port).dbsize() for node in nodes]
     assert len(keys_per_node) == 3 and min(keys_per_node) > 0
     assert drop_namespace(cache.client, "v1") > 0
+    # Every primary is asked; the tests' cluster keeps nothing on disk.
+    assert [risk[:14] for risk in cache.durability_risks()] == ["no persistence"]
 
 
 def test_tls_and_password_through_the_url(tls_redis_url):
