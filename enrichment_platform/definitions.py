@@ -16,6 +16,7 @@ from enrichment_platform.defs.assets.requests import REQUEST_ASSETS
 from enrichment_platform.defs.assets.summary import seniority_daily_summary
 from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.checks.requests import REQUEST_CHECKS
+from enrichment_platform.defs.incidents import check_failure_alerts, raw_silence_alert
 from enrichment_platform.defs.jobs import enrich_postings_job, enrich_request_job
 from enrichment_platform.defs.request_sensors import pushed_request_failures, pushed_requests_sensor
 from enrichment_platform.defs.resources import default_resources
@@ -35,7 +36,14 @@ defs = dg.Definitions(
     ],
     asset_checks=[*checks.ALL_CHECKS, *REQUEST_CHECKS],
     jobs=[enrich_postings_job, enrich_request_job],
-    sensors=[raw_postings_sensor, run_failure_webhook, pushed_requests_sensor, pushed_request_failures],
+    sensors=[
+        raw_postings_sensor,
+        run_failure_webhook,
+        check_failure_alerts,
+        raw_silence_alert,
+        pushed_requests_sensor,
+        pushed_request_failures,
+    ],
     resources=default_resources(),
     # One process per run: the steps hand parsed files to each other on local disk, and a subprocess per
     # step would add seconds of start-up to every small sensor-triggered run.

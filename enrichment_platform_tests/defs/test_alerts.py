@@ -2,14 +2,18 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
 
 from enrichment_platform.defs.alerts import run_failure_webhook
+from enrichment_platform.defs.checks.contract import conservation
+from enrichment_platform.defs.incidents import check_failure_alerts, raw_silence_alert
+from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.devstack.processes import free_port
-from enrichment_platform_tests.support.harness import run_flow
+from enrichment_platform_tests.support.harness import CHECKS, FLOW, run_flow
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +143,66 @@ def test_without_a_webhook_url_failed_runs_are_skipped(instance, monkeypatch):
     _, evaluation = evaluate_after(instance, lambda: fail_small_job(instance))
 
     assert evaluation.skip_message == "ENRICHMENT_ALERT_WEBHOOK_URL is not set"
+
+
+def check_tick(instance, cursor=None):
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as context:
+        result = check_failure_alerts(context)
+    return result.cursor
+
+
+def test_a_dead_letter_and_a_failed_conservation_are_each_posted_once_per_incident(bucket, instance, webhook):
+    server = webhook()
+    cursor = check_tick(instance)  # the first tick starts from now
+    bucket.put("job-postings-raw", "1721174401.jsonl", b'{"company": "Acme", "title": "CFO"}\n')
+    bucket.client.put_object(  # archived by a lifecycle rule: listed, but S3 refuses to GET it
+        Bucket=bucket.name, Key="job-postings-raw/1721174460.jsonl", Body=b"{}\n", StorageClass="GLACIER"
+    )
+    assert run_flow(instance, "2024-07-17").success  # the archived file is dead-lettered, the rest goes on
+    cursor = check_tick(instance, cursor)
+    # The dead letter, and the missing output it causes (both ERROR checks of the partition).
+    alerts = {alert["check"]: alert for alert in server.received}
+    assert sorted(alerts) == ["no_dead_lettered_files", "one_output_per_input"]
+    dead_letter = alerts["no_dead_lettered_files"]
+    assert dead_letter["kind"] == "check_failed"
+    assert (dead_letter["asset"], dead_letter["partition"]) == ("raw_job_postings", "2024-07-17")
+    assert "1721174460.jsonl" in dead_letter["text"] and dead_letter["since"]
+
+    run_flow(instance, "2024-07-17")  # still dead-lettered: the same incident, not posted again
+    bucket.put("job-postings-raw", "1721174520.jsonl", b'{"company": "Acme", "title": "CFO"}\n')
+    dg.materialize(  # validated but not augmented: conservation fails
+        [*FLOW, *CHECKS],
+        selection=dg.AssetSelection.assets(FLOW[0]).without_checks() | dg.AssetSelection.checks(conservation),
+        partition_key="2024-07-17",
+        resources=default_resources(),
+        instance=instance,
+        raise_on_error=False,
+    )
+    check_tick(instance, cursor)
+    [conservation_alert] = server.received[2:]  # the dead letter was not posted again
+    assert conservation_alert["check"] == "conservation"
+    assert "1721174520.jsonl: validated but not augmented yet" in conservation_alert["text"]
+
+
+def test_a_silent_scraper_is_posted_once_until_files_come_back(bucket, instance, webhook, monkeypatch):
+    server = webhook()
+    monkeypatch.setenv("RAW_MAX_SILENCE_MINUTES", "15")
+    now = int(time.time())
+    bucket.put("job-postings-raw", f"{now - 40 * 60}.jsonl", b'{"company": "Acme", "title": "CFO"}\n')
+
+    def tick(cursor=None):
+        with dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources=default_resources()
+        ) as context:
+            raw_silence_alert(context)
+            return context.cursor
+
+    cursor = tick()
+    [alert] = server.received
+    assert alert["kind"] == "raw_silence" and alert["where"].endswith("/job-postings-raw/")
+    assert 39 <= alert["silent_minutes"] <= 41 and "15 minutes" in alert["text"]
+    cursor = tick(cursor)
+    assert len(server.received) == 1  # the same incident
+    bucket.put("job-postings-raw", f"{now}.jsonl", b'{"company": "Acme", "title": "CFO"}\n')
+    assert tick(cursor) == ""  # files are back: the next silence is a new incident
+    assert len(server.received) == 1
