@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="PEM CA that client certificates must be signed by (mutual TLS)",
     )
     serve_parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port; default: none)",
+    )
+    serve_parser.add_argument(
         "--max-workers",
         type=int,
         default=DEFAULT_MAX_WORKERS,
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.tls_cert,
                 args.tls_key,
                 args.tls_client_ca,
+                args.metrics_port,
             )
         elif args.command == "train":
             # Imported here so `serve` does not pay for the training-only imports.

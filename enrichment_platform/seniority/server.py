@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
+from enrichment_platform.seniority.metrics import ServerMetrics
 from enrichment_platform.seniority.model import SeniorityClassifier
 
 logger = logging.getLogger(__name__)
@@ -96,11 +97,16 @@ class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
     """InferSeniority as proto/seniority.proto defines it, backed by a SeniorityClassifier."""
 
     def __init__(
-        self, model: SeniorityClassifier, capacity: CapacityQueue, request_log: RequestLog | None = None
+        self,
+        model: SeniorityClassifier,
+        capacity: CapacityQueue,
+        request_log: RequestLog | None = None,
+        metrics: ServerMetrics | None = None,
     ):
         self._model = model
         self._capacity = capacity
         self._request_log = request_log or RequestLog(None)
+        self._metrics = metrics
 
     def InferSeniority(
         self, request: seniority_pb2.SeniorityRequestBatch, context: grpc.ServicerContext
@@ -116,13 +122,18 @@ class SeniorityModelServicer(seniority_pb2_grpc.SeniorityModelServicer):
         response = seniority_pb2.SeniorityResponseBatch()
         if not pairs:
             return response
+        started = time.monotonic()
         self._request_log.record(len(pairs))
         completes_at = self._capacity.reserve(len(pairs))
         levels = self._model.predict([pair.company for pair in pairs], [pair.title for pair in pairs])
         results = response.batch
         for pair, level in zip(pairs, levels.tolist()):
             results.add(uuid=pair.uuid, seniority=level)
+        predicted = time.monotonic()
         self._capacity.wait_until(completes_at)
+        if self._metrics is not None:
+            done = time.monotonic()
+            self._metrics.answered(len(pairs), predicted - started, done - predicted, done - started)
         return response
 
 
@@ -166,11 +177,12 @@ def start_server(
     max_workers: int = DEFAULT_MAX_WORKERS,
     request_log: Path | None = None,
     credentials: grpc.ServerCredentials | None = None,
+    metrics: ServerMetrics | None = None,
 ) -> RunningServer:
     """Start serving model on host:port (0 picks a free port) and mark it SERVING in the health service."""
     capacity_queue = CapacityQueue(capacity)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=_SERVER_OPTIONS)
-    servicer = SeniorityModelServicer(model, capacity_queue, RequestLog(request_log))
+    servicer = SeniorityModelServicer(model, capacity_queue, RequestLog(request_log), metrics)
     seniority_pb2_grpc.add_SeniorityModelServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -224,9 +236,12 @@ def serve(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     tls_client_ca: Path | None = None,
+    metrics_port: int | None = None,
 ) -> None:
-    """Load the model, serve it until SIGTERM or SIGINT, then shut down gracefully."""
+    """Load the model, serve it until SIGTERM or SIGINT, then shut down gracefully; with `metrics_port`,
+    Prometheus metrics on that port too."""
     model = SeniorityClassifier.load(model_path)
+    metrics = ServerMetrics() if metrics_port is not None else None
     running = start_server(
         model,
         host,
@@ -235,7 +250,11 @@ def serve(
         max_workers,
         request_log,
         tls_credentials(tls_cert, tls_key, tls_client_ca),
+        metrics,
     )
+    if metrics is not None:
+        bound = metrics.serve(host, metrics_port)
+        logger.info("metrics on http://%s/metrics", _address(host, bound))
     logger.info(
         "seniority model %s serving on %s (capacity %s)",
         model.version,

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
+from enrichment_platform.seniority.cli import build_parser
+from enrichment_platform.seniority.metrics import ServerMetrics
 from enrichment_platform.seniority.model import EMPTY_TITLE_SENIORITY, SeniorityClassifier
 from enrichment_platform.seniority.scale import LEVELS
 from enrichment_platform.seniority.server import (
@@ -249,3 +252,32 @@ def test_cli_serve_logs_the_port_and_stops_on_sigterm():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_metrics_count_pairs_calls_batch_sizes_and_time_behind_the_capacity(model, channel_to):
+    metrics = ServerMetrics()
+    running = start_server(model, port=0, capacity=1000, metrics=metrics)
+    try:
+        stub = seniority_pb2_grpc.SeniorityModelStub(channel_to(running))
+        for first in (0, 200):  # 400 pairs at 1,000 pairs/s: the second call waits behind the first
+            stub.InferSeniority(numbered_batch(200, first), timeout=10)
+        port = metrics.serve("127.0.0.1", 0)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    finally:
+        running.stop(grace=0)
+
+    def value(name: str) -> float:
+        return float(re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE).group(1))
+
+    assert value("seniority_model_pairs_total") == 400 and value("seniority_model_calls_total") == 2
+    assert value('seniority_model_batch_pairs_bucket{le="250.0"}') == 2
+    assert value("seniority_model_capacity_wait_seconds_sum") >= 0.15  # about 0.2 + 0.4 s minus inference
+    assert (
+        value("seniority_model_call_seconds_count") == 2
+        and value("seniority_model_inference_seconds_sum") > 0
+    )
+
+
+def test_cli_takes_a_metrics_port():
+    assert build_parser().parse_args(["serve", "--metrics-port", "9102"]).metrics_port == 9102
+    assert build_parser().parse_args(["serve"]).metrics_port is None
