@@ -29,6 +29,7 @@ DEFAULTS = {
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
     "ENRICHMENT_WORKER_PROCESSES": "auto",  # processes validating raw files; auto: 2 from 8 pending files
     "ENRICHMENT_ALERT_WEBHOOK_URL": "",  # empty: failed runs are not posted anywhere
+    "ENRICHMENT_LOG_FORMAT": "text",  # json: every process logs one JSON object per line
     "RAW_MAX_SILENCE_MINUTES": "15",  # no raw file for this long: the scraper is alerted about as silent
     "ENRICHMENT_API_KEYS": "",  # bearer keys of the HTTP API, comma-separated; empty: every /v1/ call refused
 }

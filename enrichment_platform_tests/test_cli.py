@@ -1,6 +1,7 @@
 """The documented command line, against a model server built only from the proto (no version metadata)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from concurrent import futures
@@ -59,7 +60,13 @@ def test_dagster_asset_materialize_processes_a_date(bucket, platform_env, proto_
     )
     bucket.put("job-postings-raw", f"{T0 + 1}.jsonl", data)
     (tmp_path / "home").mkdir()
-    env = {**os.environ, "SENIORITY_MODEL_TARGET": target, "DAGSTER_HOME": str(tmp_path / "home")}
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "home" / "dagster.yaml")  # as a deployment has it
+    env = {
+        **os.environ,
+        "SENIORITY_MODEL_TARGET": target,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "ENRICHMENT_LOG_FORMAT": "json",
+    }
     command = [
         sys.executable,
         "-m",
@@ -83,3 +90,8 @@ def test_dagster_asset_materialize_processes_a_date(bucket, platform_env, proto_
     )
     assert servicer.pairs == 5
     assert len(bucket.get("job-postings-quarantine", f"{T0 + 1}.jsonl").splitlines()) == 1
+    # ENRICHMENT_LOG_FORMAT=json: the run's log records are JSON lines on stdout, saying where they come from.
+    entries = [orjson.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    steps = {entry.get("step") for entry in entries if entry.get("partition") == "2024-07-17"}
+    assert {"raw_job_postings", "seniority_augmented_postings"} <= steps
+    assert all(entry["run_id"] for entry in entries if "step" in entry)

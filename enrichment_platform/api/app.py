@@ -282,4 +282,7 @@ def serve(host: str, port: int) -> None:
     """Serve the API with uvicorn until stopped."""
     import uvicorn
 
-    uvicorn.run(create_app(), host=host, port=port)
+    from enrichment_platform.logs import uvicorn_log_config
+
+    log_config = uvicorn_log_config()
+    uvicorn.run(create_app(), host=host, port=port, **({"log_config": log_config} if log_config else {}))

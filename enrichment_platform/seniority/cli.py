@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from enrichment_platform.logs import configure_process_logging
 from enrichment_platform.seniority.model import SeniorityClassifier, default_model_path
 from enrichment_platform.seniority.server import (
     DEFAULT_CAPACITY,
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `seniority-model` console script; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_process_logging(logging.INFO)
     try:
         if args.command == "serve":
             serve(

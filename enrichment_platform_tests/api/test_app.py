@@ -2,6 +2,7 @@
 and the Prometheus metrics."""
 
 import boto3
+import orjson
 import pytest
 import requests
 
@@ -150,3 +151,12 @@ def test_metrics_count_requests_parts_lines_and_request_states(api_server):
     assert metric(text, 'enrichment_api_pushed_requests{state="open"}') == 1
     assert metric(text, 'enrichment_api_pushed_requests{state="closed"}') == 1
     assert metric(text, 'enrichment_api_pushed_requests{state="processing"}') == 1  # no run in this test
+
+
+def test_the_api_logs_json_lines(start_api, tmp_path):
+    server = start_api(ENRICHMENT_LOG_FORMAT="json")
+    assert server.get("/v1/requests/nobody").status_code == 404
+    port = server.url.rsplit(":", 1)[1]
+    lines = (tmp_path / f"api-{port}.log").read_text().splitlines()
+    entries = [orjson.loads(line) for line in lines]
+    assert any("GET /v1/requests/nobody" in entry["message"] for entry in entries)
