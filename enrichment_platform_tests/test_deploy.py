@@ -324,6 +324,9 @@ def test_ecs_api_task_and_service_serve_the_api_on_one_port_with_its_health_chec
     environment = {item["name"] for item in container["environment"]}
     secrets = {item["name"] for item in container["secrets"]}
     assert API_VARIABLES <= environment | secrets and API_SECRETS <= secrets
+    execution = json.loads((DEPLOY / "iam-execution-policy.json").read_text())
+    for secret in container["secrets"]:  # ECS reads them for the task with the execution role
+        assert allows(execution, "secretsmanager:GetSecretValue", secret["valueFrom"] + "-AbCdEf"), secret
     (balanced,) = API_SERVICE["loadBalancers"]
     assert (balanced["containerName"], balanced["containerPort"]) == (container["name"], port)
     assert API_SERVICE["taskDefinition"] == registered["family"]
