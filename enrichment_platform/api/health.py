@@ -1,4 +1,4 @@
-"""Readiness of the API's dependencies: Redis answers a ping, S3 the bucket of REQUESTS_URI, the model its
+"""Readiness of the API's dependencies: Redis answers a ping, S3 a listing of REQUESTS_URI, the model its
 gRPC health check; each probe is short, so a probe never hangs on a dead dependency."""
 
 import boto3
@@ -18,7 +18,8 @@ class Readiness:
 
     def __init__(self, redis_url: str, requests_uri: str, model: ModelClient):
         self.redis_url = redis_url
-        self.bucket = S3Location.parse(requests_uri).bucket
+        self.location = S3Location.parse(requests_uri)
+        self.bucket = self.location.bucket
         self.model = model  # asked over its own channel: with the TLS settings the lookups use
         # Not the storage's client: that one retries for tens of seconds, a probe must answer at once.
         self.s3 = boto3.client(
@@ -45,10 +46,12 @@ class Readiness:
 
     def _s3(self) -> str:
         try:
-            self.s3.head_bucket(Bucket=self.bucket)
+            # One key under the prefix: what a task policy scoping s3:ListBucket to its prefixes allows (a
+            # HEAD of the bucket needs ListBucket on the whole bucket).
+            self.s3.list_objects_v2(Bucket=self.bucket, Prefix=self.location.prefix, MaxKeys=1)
             return "ok"
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            return f"bucket {self.bucket} of REQUESTS_URI does not answer: {error}"
+            return f"{self.location.uri} (REQUESTS_URI) cannot be listed: {error}"
 
     def _model(self) -> str:
         status = self.model.health_status(timeout=PROBE_SECONDS)

@@ -115,6 +115,13 @@ def test_readyz_is_503_and_names_the_dependency_that_failed(start_api):
     assert answer.json()["checks"]["redis"] == answer.json()["checks"]["s3"] == "ok"
 
 
+def test_readyz_names_a_requests_uri_it_cannot_list(start_api):
+    server = start_api(REQUESTS_URI="s3://no-such-bucket-for-readyz/requests/")
+    answer = requests.get(f"{server.url}/readyz", timeout=30)
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["s3"].startswith("s3://no-such-bucket-for-readyz/requests/ (REQUESTS_URI)")
+
+
 def metric(text: str, line_start: str) -> float:
     """The value of the sample whose line starts with `line_start` in Prometheus text."""
     values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start)]
