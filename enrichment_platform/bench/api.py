@@ -9,7 +9,6 @@ Everything runs on this machine (localhost only) and is removed afterwards.
 
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -24,9 +23,10 @@ import orjson
 import requests
 
 from enrichment_platform.bench.data import Universe, generate_file
+from enrichment_platform.devstack.api_process import start_api_process
 from enrichment_platform.devstack.dagster_stack import start_dagster
 from enrichment_platform.devstack.model_server import start_model_server
-from enrichment_platform.devstack.processes import free_port, http_answers, spawn, wait_until_ready
+from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
 from enrichment_platform.postings.normalize import normalize_pair
@@ -177,16 +177,13 @@ def run_api_bench(config: ApiBenchConfig) -> dict:
             }
             print("[bench] starting Dagster (code server, webserver, daemon) and the API ...", flush=True)
             dagster = start_dagster(free_port(), home, work / "logs", env)
-            api_port = free_port()
-            url = f"http://127.0.0.1:{api_port}"
-            command = [sys.executable, "-m", "enrichment_platform.cli", "api", "--host", "127.0.0.1"]
-            command += ["--port", str(api_port)]
-            api = spawn("api", command, work / "logs" / "api.log", env=env)
             try:
-                wait_until_ready(api, lambda: http_answers(f"{url}/healthz"), 120, "the API")
-                return measure(config, url, requests_parts, request_log)
+                api, url = start_api_process(env, work / "logs" / "api.log")
+                try:
+                    return measure(config, url, requests_parts, request_log)
+                finally:
+                    api.stop()
             finally:
-                api.stop()
                 dagster.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,6 @@ scraper's, and a watch on every service.
 
 import argparse
 import os
-import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -14,20 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 import boto3
 
 from enrichment_platform.devstack import sample_data
+from enrichment_platform.devstack.api_process import start_api_process
 from enrichment_platform.devstack.dagster_stack import DagsterStack, start_dagster
 from enrichment_platform.devstack.demo_workdir import DemoWorkdir, say, shown
 from enrichment_platform.devstack.model_server import start_model_server
 from enrichment_platform.devstack.postgres_install import psql_path
 from enrichment_platform.devstack.postgres_server import PostgresService, redact, start_postgres
-from enrichment_platform.devstack.processes import (
-    ManagedProcess,
-    ServiceStartError,
-    free_port,
-    http_answers,
-    port_free,
-    spawn,
-    wait_until_ready,
-)
+from enrichment_platform.devstack.processes import ServiceStartError, free_port, port_free
 from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import ensure_bucket, local_aws_env, start_moto_server_process
 from enrichment_platform.pipeline.locations import S3Location
@@ -85,29 +77,6 @@ def platform_settings(
         "ENRICHMENT_LOCAL_STAGE_DIR": str(workdir.stage),
         "ENRICHMENT_API_KEYS": DEMO_API_KEY,
     }
-
-
-def start_api(workdir: DemoWorkdir, env: dict[str, str]) -> tuple[ManagedProcess, str]:
-    """`enrichment-platform api` on API_PORT (or a free port) against the demo's services; its URL."""
-    port = API_PORT if port_free(API_PORT) else free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "enrichment_platform.cli",
-        "api",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = spawn("push API", command, workdir.logs / "api.log", env=env)
-    try:
-        wait_until_ready(process, lambda: http_answers(f"{url}/healthz"), timeout=120, what="the push API")
-    except BaseException:
-        process.stop()
-        raise
-    return process, url
 
 
 def api_lines(url: str, sample_part: str) -> list[str]:
@@ -228,7 +197,9 @@ def run_demo(arguments: argparse.Namespace, workdir: DemoWorkdir, stack: ExitSta
     dagster_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     dagster = start_dagster(arguments.port, workdir.dagster_home, workdir.logs, dagster_env)
     stack.callback(dagster.stop)
-    api, api_url = start_api(workdir, dagster_env)
+    api, api_url = start_api_process(
+        dagster_env, workdir.logs / "api.log", API_PORT if port_free(API_PORT) else None
+    )
     stack.callback(api.stop)
     sample_part = workdir.tmp / "sample-part.jsonl"
     sample_part.write_bytes(sample_data.generate_file(int(time.time()), n_lines=SAMPLE_PART_LINES, seed=7))

@@ -2,7 +2,6 @@
 session's Redis, S3 endpoint and model server, with a fresh bucket per test; stopped after the test."""
 
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -12,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from enrichment_platform.devstack.processes import free_port, http_answers, spawn, wait_until_ready
+from enrichment_platform.devstack.api_process import start_api_process
+from enrichment_platform.devstack.processes import free_port
 
 API_KEY = "test-key-0123456789"
 
@@ -49,20 +49,8 @@ class ApiServer:
 def run_api_server(env: dict[str, str], workdir: Path) -> Iterator[ApiServer]:
     """Start `python -m enrichment_platform.cli api` with `env`, wait for /healthz, stop it afterwards."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "enrichment_platform.cli",
-        "api",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = spawn("api", command, workdir / f"api-{port}.log", env=env)
+    process, url = start_api_process(env, workdir / f"api-{port}.log", port, timeout=90)
     try:
-        wait_until_ready(process, lambda: http_answers(f"{url}/healthz"), timeout=90, what="the API server")
         bucket, _, prefix = env["REQUESTS_URI"].removeprefix("s3://").partition("/")
         keys = env.get("ENRICHMENT_API_KEYS", "")
         yield ApiServer(url, keys.split(",")[-1], env["REQUESTS_URI"], bucket, prefix)
