@@ -12,6 +12,7 @@ import numpy as np
 
 from enrichment_platform.cache.keys import spelling_keys
 from enrichment_platform.postings.normalize import normalize_pair
+from enrichment_platform.postings.template import level_counts
 from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
 WAIT = 255  # lookup result: another worker holds a live claim on the pair
@@ -107,6 +108,20 @@ def seniority_of_pairs(
             stats.seconds_waiting += time.perf_counter() - started
         first_round = False
     return levels[pairs.inverse], stats
+
+
+def level_facts(levels: np.ndarray, stats: AugmentStats) -> dict:
+    """What the manifests and checks record of a file's (or a part's) levels and their cost."""
+    counts = level_counts(levels)
+    return {
+        "lines": stats.lines,
+        "levels": counts,
+        "out_of_range": stats.lines - sum(counts),
+        "distinct_pairs": stats.distinct_pairs,
+        "cache_hits": stats.cache_hits,
+        "waited_for_others": stats.waited_for_others,
+        "model_requests": stats.model_requests,
+    }
 
 
 def _infer_and_store(mine, unique_keys, spellings, levels, infer, store, release, stats) -> None:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import orjson
 
-from enrichment_platform.pipeline.augment import AugmentStats
+from enrichment_platform.pipeline.augment import AugmentStats, level_facts
 from enrichment_platform.pipeline.hand_off import LocalStage, load_pairs, load_template, stage_parsed
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.postings.parse import parse_postings, quarantine_jsonl
-from enrichment_platform.postings.template import encode_levels, fill_seniority, level_counts
+from enrichment_platform.postings.template import encode_levels, fill_seniority
 
 if TYPE_CHECKING:
     from enrichment_platform.defs.resources.s3 import PostingsStorage
@@ -220,18 +220,11 @@ def augment_request(
         pairs = load_pairs(stage, request.bodies, part["name"], PART_VERSION)
         levels, stats = seniority(pairs)
         digits.append(encode_levels(levels))
-        counts = level_counts(levels)
         totals.parts.append(
             {
                 "part": part["part"],
                 "name": part["name"],
-                "lines": stats.lines,
-                "levels": counts,
-                "out_of_range": stats.lines - sum(counts),
-                "distinct_pairs": stats.distinct_pairs,
-                "cache_hits": stats.cache_hits,
-                "waited_for_others": stats.waited_for_others,
-                "model_requests": stats.model_requests,
+                **level_facts(levels, stats),
                 "seconds_model": round(stats.seconds_model, 4),
             }
         )

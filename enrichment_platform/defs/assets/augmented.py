@@ -2,9 +2,11 @@
 
 import time
 import uuid
+from collections.abc import Callable
 from functools import partial
 
 import dagster as dg
+import numpy as np
 
 from enrichment_platform.cache.connection import redacted_url
 from enrichment_platform.cache.known_levels import KnownLevels
@@ -20,12 +22,12 @@ from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.defs.resources.s3 import PostingsStorage
-from enrichment_platform.pipeline.augment import seniority_of_pairs
+from enrichment_platform.pipeline.augment import AugmentStats, DistinctPairs, level_facts, seniority_of_pairs
 from enrichment_platform.pipeline.hand_off import LocalStage, load_pairs
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import LevelsBatch, batch_names, referenced_objects
 from enrichment_platform.pipeline.storage import MANIFEST_NAME
-from enrichment_platform.postings.template import encode_levels, level_counts
+from enrichment_platform.postings.template import encode_levels
 
 ASSET_NAME = "seniority_augmented_postings"
 # Dagster concurrency pool of the model-bound step; its limit is the instance's `concurrency: pools` setting.
@@ -40,6 +42,28 @@ TIMED_STAGES = (
     "seconds_cache_write",
     "seconds_waiting",
 )
+
+
+def cache_then_model(
+    cache: SeniorityCache, model: SeniorityModelClient, namespace: str, known: KnownLevels
+) -> Callable[..., tuple[np.ndarray, AugmentStats]]:
+    """`seniority_of_pairs` bound to the cache (read through this run's known levels) and the model; each
+    call claims its misses under an owner of its own, so concurrent files, parts and runs wait for each
+    other instead of asking the model twice."""
+    store = known.store_through(partial(cache.store, namespace))
+
+    def seniority(pairs: DistinctPairs, **timing: float) -> tuple[np.ndarray, AugmentStats]:
+        owner = uuid.uuid4().hex[:12]
+        return seniority_of_pairs(
+            pairs,
+            lookup=known.lookup_through(partial(cache.lookup_and_claim, namespace, owner=owner)),
+            infer=model.infer,
+            store=store,
+            release=partial(cache.release, namespace, owner=owner),
+            **timing,
+        )
+
+    return seniority
 
 
 def hit_rate(hits: int, looked_up: int) -> float:
@@ -82,7 +106,7 @@ def seniority_augmented_postings(
     batch = LevelsBatch(batch_names(context.run_id))
     # Pairs common to many files are asked of Redis once in this run (levels do not change within a version).
     known = KnownLevels()
-    store = known.store_through(partial(cache.store, namespace))
+    seniority = cache_then_model(cache, model, namespace, known)
 
     def put_batch() -> None:
         """Before a checkpoint records files' levels, the object holding them is written."""
@@ -94,29 +118,14 @@ def seniority_augmented_postings(
         started = time.perf_counter()
         # Normalized and fingerprinted by raw_job_postings' workers; rebuilt from S3 if not staged here.
         pairs = load_pairs(stage, storage, name, raw_files[name]["source"])
-        owner = uuid.uuid4().hex[:12]  # this file's claims: concurrent files and workers wait for each other
-        levels, stats = seniority_of_pairs(
-            pairs,
-            lookup=known.lookup_through(partial(cache.lookup_and_claim, namespace, owner=owner)),
-            infer=model.infer,
-            store=store,
-            release=partial(cache.release, namespace, owner=owner),
-            seconds_normalize=time.perf_counter() - started,
-        )
+        levels, stats = seniority(pairs, seconds_normalize=time.perf_counter() - started)
         digits = encode_levels(levels)
         where = batch.add(digits)  # written to S3 with the other files of this checkpoint
         stage.write("levels", name, where["levels_hash"], digits)
-        counts = level_counts(levels)
         return {
             **where,
             "model_version": namespace,
-            "lines": stats.lines,
-            "levels": counts,
-            "out_of_range": stats.lines - sum(counts),
-            "distinct_pairs": stats.distinct_pairs,
-            "cache_hits": stats.cache_hits,
-            "waited_for_others": stats.waited_for_others,
-            "model_requests": stats.model_requests,
+            **level_facts(levels, stats),
             **{stage_name: round(getattr(stats, stage_name), 4) for stage_name in TIMED_STAGES},
         }
 

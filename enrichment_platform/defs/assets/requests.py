@@ -1,14 +1,10 @@
 """The assets of a pushed request, partitioned by erid: the daily flow's three steps over the request's parts
 (see pipeline/pushed.py), visible in the UI beside the daily ones."""
 
-import uuid
-from functools import partial
-
 import dagster as dg
-import numpy as np
 
 from enrichment_platform.cache.known_levels import KnownLevels
-from enrichment_platform.defs.assets.augmented import MODEL_POOL
+from enrichment_platform.defs.assets.augmented import MODEL_POOL, cache_then_model
 from enrichment_platform.defs.assets.external import pushed_request_parts, seniority_model
 from enrichment_platform.defs.assets.file_loop import retry_policy
 from enrichment_platform.defs.partitions import pushed_requests
@@ -16,7 +12,6 @@ from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.defs.resources.requests import PushedRequests
 from enrichment_platform.pipeline import pushed
-from enrichment_platform.pipeline.augment import DistinctPairs, seniority_of_pairs
 from enrichment_platform.pipeline.hand_off import LocalStage
 
 GROUP = "pushed_requests"
@@ -73,18 +68,7 @@ def request_augmented_postings(
     cache.ping()
     namespace = model.model_version()
     known = KnownLevels()
-    store = known.store_through(partial(cache.store, namespace))
-
-    def seniority(pairs: DistinctPairs) -> tuple[np.ndarray, object]:
-        owner = uuid.uuid4().hex[:12]  # this part's claims: concurrent runs wait for them
-        return seniority_of_pairs(
-            pairs,
-            lookup=known.lookup_through(partial(cache.lookup_and_claim, namespace, owner=owner)),
-            infer=model.infer,
-            store=store,
-            release=partial(cache.release, namespace, owner=owner),
-        )
-
+    seniority = cache_then_model(cache, model, namespace, known)
     totals = pushed.augment_request(request, stage, namespace, seniority, context.log.info)
     distinct = totals.total("distinct_pairs")
     return dg.MaterializeResult(
