@@ -13,6 +13,7 @@ from enrichment_platform.defs.checks.contract import conservation
 from enrichment_platform.defs.incidents import check_failure_alerts, raw_silence_alert
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.devstack.processes import free_port
+from enrichment_platform_tests.support.dagster_dev import dagster_dev
 from enrichment_platform_tests.support.harness import CHECKS, FLOW, run_flow
 
 pytestmark = pytest.mark.integration
@@ -206,3 +207,16 @@ def test_a_silent_scraper_is_posted_once_until_files_come_back(bucket, instance,
     bucket.put("job-postings-raw", f"{now}.jsonl", b'{"company": "Acme", "title": "CFO"}\n')
     assert tick(cursor) == ""  # files are back: the next silence is a new incident
     assert len(server.received) == 1
+
+
+@pytest.mark.slow
+def test_the_daemon_posts_a_silent_scraper_with_no_file_landing_and_no_run(bucket, webhook, tmp_path):
+    server = webhook()  # the bucket has no raw file at all
+
+    with dagster_dev(tmp_path, {"RAW_MAX_SILENCE_MINUTES": "15"}) as dev:
+        [alert] = dev.wait_for(lambda: server.received, "the daemon posted no silence alert")
+
+        assert alert["kind"] == "raw_silence" and alert["where"] == f"s3://{bucket.name}/job-postings-raw/"
+        assert "for 15 minutes or more: nothing in the last day at least" in alert["text"]
+        runs = dev.graphql("query { runsOrError { ... on Runs { results { runId } } } }")
+        assert runs == {"runsOrError": {"results": []}}
