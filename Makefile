@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 KEEP   ?=
 
-.PHONY: install demo lint test clean
+.PHONY: install demo lint test image image-test clean
 
 install: $(STAMP)
 
@@ -26,6 +26,14 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The one image (resources/deploy/Containerfile) with podman, as root; `make image IMAGE=name:tag` tags it so.
+image:
+	bash resources/deploy/build-image.sh $(IMAGE)
+
+# Builds the image and runs its CLIs and one partition from its own filesystem against local services.
+image-test: $(STAMP)
+	$(PY) -m pytest -m image enrichment_platform_tests/test_image.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache

@@ -7,7 +7,6 @@ import json
 import re
 import uuid
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit
 
 import boto3
 import dagster as dg
@@ -114,16 +113,7 @@ def allows(policy: dict, action: str, resource: str) -> bool:
     )
 
 
-def listable_prefixes(policy: dict, bucket: str) -> list[str]:
-    return [
-        prefix
-        for statement in policy["Statement"]
-        if allows({"Statement": [statement]}, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
-        for prefix in statement["Condition"]["StringLike"]["s3:prefix"]
-    ]
-
-
-def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_assets_call(s3_endpoint):
+def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_calls(s3_endpoint):
     policies = {}
     for name in ("iam-policy.json", "iam-execution-policy.json"):
         document = (DEPLOY / name).read_text()
@@ -134,27 +124,8 @@ def test_iam_policies_are_accepted_by_iam_and_grant_what_the_launcher_and_the_as
         policies[name] = json.loads(document)
     task, execution = policies["iam-policy.json"], policies["iam-execution-policy.json"]
 
-    def s3_object(variable: str, name: str = "x.jsonl") -> tuple[str, str]:
-        location = urlsplit(RUN_ENVIRONMENT[variable])
-        return location.netloc, location.path.lstrip("/") + name
-
-    for variable, actions in {
-        "RAW_POSTINGS_URI": ["s3:GetObject"],
-        # The warehouse loads the outputs and the quarantine objects.
-        "AUGMENTED_POSTINGS_URI": ["s3:PutObject", "s3:GetObject"],
-        "QUARANTINE_URI": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-        "STAGING_URI": ["s3:GetObject", "s3:PutObject"],
-    }.items():
-        bucket, key = s3_object(variable)
-        for action in actions:
-            assert allows(task, action, f"arn:aws:s3:::{bucket}/{key}"), (action, variable)
-        assert any(fnmatchcase(key, prefix) for prefix in listable_prefixes(task, bucket)), variable
-    logs_bucket, logs_prefix = (
-        RUN_ENVIRONMENT["DAGSTER_COMPUTE_LOGS_BUCKET"],
-        "dagster-compute-logs/run/step.out",
-    )
-    assert allows(task, "s3:PutObject", f"arn:aws:s3:::{logs_bucket}/{logs_prefix}")
-
+    # The S3 and SQS grants are derived from the requests a whole flow makes under the policy:
+    # test_iam_policy.py. Here, the calls of the ECS run launcher, which cannot run locally.
     # What EcsRunLauncher calls to start, watch, stop and explain a run task.
     region = RUN_CONTAINER["logConfiguration"]["options"]["awslogs-region"]
     region_account = f"{region}:{TASK_DEFINITION['executionRoleArn'].split(':')[4]}"

@@ -42,6 +42,12 @@ SERVICE_WIDE_CODES = {
     "ServiceUnavailable",
     "InternalError",
 }
+# The IAM action S3 authorizes a call by, where it is not "s3:" + the call's name.
+IAM_ACTION_OF_CALL = {
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadObject": "s3:GetObject",
+}
 
 
 def _service_wide(error: Exception) -> bool:
@@ -66,6 +72,12 @@ def s3_errors(action: str, location: S3Location, name: str = "") -> Iterator[Non
                 f"{where} Check AWS_ENDPOINT_URL, credentials and that the bucket exists; throttling and "
                 "errors of S3 itself were already retried (ENRICHMENT_S3_MAX_ATTEMPTS), Dagster retries the "
                 "step."
+            ) from error
+        if error.response.get("Error", {}).get("Code") == "AccessDenied":
+            iam_action = IAM_ACTION_OF_CALL.get(error.operation_name, f"s3:{error.operation_name}")
+            raise S3AccessError(
+                f"{where} IAM denied {iam_action}: grant it to the platform's role for this location "
+                "(resources/deploy/iam-policy.json)."
             ) from error
         raise S3AccessError(
             f"{where} S3 refused it for this key; check the object and its permissions."

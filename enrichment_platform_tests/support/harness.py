@@ -10,7 +10,10 @@ import dagster as dg
 from enrichment_platform.defs.assets.augmented import seniority_augmented_postings
 from enrichment_platform.defs.assets.exported import exported_job_postings
 from enrichment_platform.defs.assets.raw import raw_job_postings
+from enrichment_platform.defs.assets.requests import REQUEST_ASSETS
 from enrichment_platform.defs.checks import ALL_CHECKS
+from enrichment_platform.defs.checks.requests import REQUEST_CHECKS
+from enrichment_platform.defs.partitions import pushed_requests
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.defs.sensors import raw_postings_sensor
 
@@ -48,6 +51,18 @@ def run_flow(instance, partition_key: str, full_refresh: bool = False, resources
         resources=resources or default_resources(),
         instance=instance,
         run_config=run_config,
+        raise_on_error=False,
+    )
+
+
+def process_request(instance, erid: str):
+    """Materialize a pushed request's assets and checks, as the sensor's run does (raise_on_error=False)."""
+    instance.add_dynamic_partitions(pushed_requests.name, [erid])
+    return dg.materialize(
+        [*REQUEST_ASSETS, *REQUEST_CHECKS],
+        partition_key=erid,
+        resources=default_resources(),
+        instance=instance,
         raise_on_error=False,
     )
 

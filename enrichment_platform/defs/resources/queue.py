@@ -37,9 +37,11 @@ class RawPostingsQueue(dg.ConfigurableResource):
     @property
     def client(self) -> Any:
         if self._client is None:
-            # The queue's own region, when the URL names one, whatever the default region is.
+            # The queue's own region, when the URL names one, whatever the default region is. A session of
+            # its own, as dagster-aws' S3 resource makes: credentials are read now, not once per process.
             region = _AWS_QUEUE_URL.match(self.queue_url)
-            self._client = boto3.client("sqs", region_name=region.group(1) if region else None)
+            session = boto3.session.Session()
+            self._client = session.client("sqs", region_name=region.group(1) if region else None)
         return self._client
 
     def _failed(self, action: str, error: Exception) -> QueueAccessError:

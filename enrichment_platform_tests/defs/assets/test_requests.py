@@ -11,11 +11,14 @@ import orjson
 import pytest
 
 from enrichment_platform.defs.assets.requests import REQUEST_ASSETS
-from enrichment_platform.defs.checks.requests import REQUEST_CHECKS
-from enrichment_platform.defs.partitions import pushed_requests
 from enrichment_platform.defs.request_sensors import pushed_request_failures, pushed_requests_sensor
 from enrichment_platform.defs.resources import default_resources
-from enrichment_platform_tests.support.harness import failure_messages, materialization_metadata, run_flow
+from enrichment_platform_tests.support.harness import (
+    failure_messages,
+    materialization_metadata,
+    process_request,
+    run_flow,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -58,17 +61,6 @@ def sensor_tick(instance, cursor=None) -> dg.SensorResult:
         return pushed_requests_sensor(context)
 
 
-def process(instance, erid: str):
-    instance.add_dynamic_partitions(pushed_requests.name, [erid])
-    return dg.materialize(
-        [*REQUEST_ASSETS, *REQUEST_CHECKS],
-        partition_key=erid,
-        resources=default_resources(),
-        instance=instance,
-        raise_on_error=False,
-    )
-
-
 def request_object(uri: str, erid: str, name: str) -> bytes:
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     return boto3.client("s3").get_object(Bucket=bucket, Key=f"{prefix}{erid}/{name}")["Body"].read()
@@ -79,7 +71,7 @@ def test_a_request_gives_what_the_daily_flow_gives_its_lines_as_one_file(
 ):
     erid = f"req-{uuid.uuid4().hex[:8]}"
     push(store, erid, PARTS)
-    result = process(instance, erid)
+    result = process_request(instance, erid)
     assert result.success, failure_messages(result)
 
     # The same lines as one raw file (each part ends its last line) through the daily assets.
@@ -122,7 +114,7 @@ def test_a_request_gives_what_the_daily_flow_gives_its_lines_as_one_file(
 def test_a_request_without_a_bad_line_gets_an_empty_quarantine(store, requests_env, instance):
     erid = f"clean-{uuid.uuid4().hex[:8]}"
     push(store, erid, [PARTS[0].splitlines()[0] + b"\n", PARTS[1].splitlines()[0]])
-    result = process(instance, erid)
+    result = process_request(instance, erid)
     assert result.success, failure_messages(result)
     assert request_object(requests_env, erid, "quarantine.jsonl") == b""
     assert len(request_object(requests_env, erid, "output.jsonl").splitlines()) == 2
@@ -135,7 +127,7 @@ def test_huge_lines_are_enriched_or_quarantined_whole(store, requests_env, insta
     valid = orjson.dumps({"company": "Acme", "title": "Senior Engineer", "description": description})
     broken = b'{"company": "Acme", "title": "' + b"y" * 8_000_000  # never closed
     push(store, erid, [valid + b"\n" + broken + b"\n", PARTS[2]])
-    result = process(instance, erid)
+    result = process_request(instance, erid)
     assert result.success, failure_messages(result)
     [output, *rest] = request_object(requests_env, erid, "output.jsonl").splitlines()
     assert orjson.loads(output)["description"] == description and len(rest) == 1
@@ -177,7 +169,7 @@ def test_a_request_whose_run_fails_for_good_is_marked_failed_with_the_error(stor
 
     with dg.build_sensor_context(instance=instance, resources=default_resources()) as context:
         first = pushed_request_failures.evaluate_tick(context)
-    result = process(instance, erid)
+    result = process_request(instance, erid)
     assert not result.success
     with dg.build_sensor_context(
         instance=instance, cursor=first.cursor, resources=default_resources()
