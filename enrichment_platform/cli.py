@@ -46,10 +46,11 @@ def cache_namespaces(arguments: argparse.Namespace) -> None:
     if not infos:
         print(f"no cache namespaces in {redacted_url(arguments.redis_url)}")
         return
-    print(f"{'namespace':<24} {'pairs':>14} {'bucket bits':>11}  created (UTC)")
+    print(f"{'namespace':<24} {'pairs':>14} {'buckets':>12}  created (UTC)")
     for info in infos:
         created = datetime.fromtimestamp(info.created, tz=UTC).strftime("%Y-%m-%d %H:%M")
-        print(f"{info.name:<24} {info.pairs:>14,} {info.bucket_bits:>11}  {created}")
+        fixed = "" if info.fixed_bucket_bits is None else "  fixed-size layout: run `cache migrate` on it"
+        print(f"{info.name:<24} {info.pairs:>14,} {info.buckets:>12,}  {created}{fixed}")
 
 
 def cache_drop(arguments: argparse.Namespace) -> None:
@@ -69,15 +70,27 @@ def cache_drop(arguments: argparse.Namespace) -> None:
     print(f"dropped namespace {arguments.namespace}: {removed:,} keys removed")
 
 
+def cache_migrate(arguments: argparse.Namespace) -> None:
+    from enrichment_platform.defs.resources.cache import SeniorityCache
+
+    moved = SeniorityCache(redis_url=arguments.redis_url).migrate(arguments.namespace)
+    print(f"namespace {arguments.namespace}: {moved:,} level(s) moved to the growing layout")
+
+
 def cache_bench(arguments: argparse.Namespace) -> None:
-    from enrichment_platform.bench.cache import DEFAULT_LOOKUP_BATCHES, run_cache_bench
+    from enrichment_platform.bench.cache import DEFAULT_CHECKPOINTS, DEFAULT_LOOKUP_BATCHES, run_cache_bench
 
     batches = (
         tuple(int(size) for size in arguments.lookup_batches.split(","))
         if arguments.lookup_batches
         else DEFAULT_LOOKUP_BATCHES
     )
-    result = run_cache_bench(arguments.redis_url, arguments.pairs, arguments.batch, lookup_batches=batches)
+    checkpoints = (
+        tuple(int(size) for size in arguments.checkpoints.split(","))
+        if arguments.checkpoints
+        else DEFAULT_CHECKPOINTS
+    )
+    result = run_cache_bench(arguments.redis_url, checkpoints, arguments.batch, lookup_batches=batches)
     print(result.as_markdown())
     print(json.dumps(result.as_dict()), flush=True)
 
@@ -155,15 +168,20 @@ def add_cache_commands(commands: argparse._SubParsersAction) -> None:
     for name, handler, help_text in (
         ("namespaces", cache_namespaces, "list namespaces (one per model version) with their sizes"),
         ("drop", cache_drop, "delete a namespace, e.g. an old model version's"),
-        ("bench", cache_bench, "bytes per pair, lookups/s and writes/s at a given number of pairs"),
+        ("migrate", cache_migrate, "convert a namespace of the fixed-size layout of earlier versions"),
+        ("bench", cache_bench, "bytes per pair, writes/s and lookups/s as one namespace grows"),
     ):
         command = cache.add_parser(name, help=help_text)
         command.add_argument("--redis-url", default=setting("REDIS_URL"), help="default: REDIS_URL")
         command.set_defaults(handler=handler)
-        if name == "drop":
+        if name in ("drop", "migrate"):
             command.add_argument("namespace")
         if name == "bench":
-            command.add_argument("--pairs", type=int, default=2_000_000)
+            command.add_argument(
+                "--checkpoints",
+                help="pairs at which to measure while one namespace grows, comma-separated "
+                "(default: 100,000, 1M, 5M and 20M)",
+            )
             command.add_argument("--batch", type=int, default=100_000, help="keys per store call")
             command.add_argument(
                 "--lookup-batches",

@@ -19,7 +19,6 @@ DEFAULTS = {
     "SENIORITY_MODEL_TLS_CA": "",  # PEM CA of the model server's certificate: set to speak TLS
     "SENIORITY_MODEL_TLS_CERT": "",  # PEM client certificate, for a server that asks for one (mutual TLS)
     "SENIORITY_MODEL_TLS_KEY": "",  # PEM private key of SENIORITY_MODEL_TLS_CERT
-    "SENIORITY_CACHE_EXPECTED_PAIRS": "20000000",
     "RAW_SENSOR_LOOKBACK_SECONDS": "86400",
     "RAW_POSTINGS_QUEUE_URL": "",  # SQS queue of the raw prefix's S3 events; set: the sensor reads it, not S3
     "RAW_SENSOR_QUEUE_MAX_MESSAGES": "200",  # messages (files) one tick takes from that queue

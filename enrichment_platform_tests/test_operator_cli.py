@@ -100,13 +100,27 @@ def test_namespaces_are_listed_and_an_old_one_dropped(clean_redis, capsys):
 
 
 @pytest.mark.integration
+def test_a_namespace_of_the_fixed_size_layout_is_listed_as_such_and_migrated(clean_redis, capsys):
+    client = SeniorityCache(redis_url=clean_redis).client
+    key = pair_keys([("a", "b")])[0].tobytes()
+    client.hset("sen:sm-old:meta", mapping={"bucket_bits": 8, "pairs": 1, "created": 1})
+    client.hset(f"sen:sm-old:{{{key[0]:02x}}}".encode() + bytes(3), key[8:], "4")
+
+    main(["cache", "namespaces", "--redis-url", clean_redis])
+    assert "fixed-size layout: run `cache migrate` on it" in capsys.readouterr().out
+    main(["cache", "migrate", "sm-old", "--redis-url", clean_redis])
+    assert "namespace sm-old: 1 level(s) moved to the growing layout" in capsys.readouterr().out
+    assert SeniorityCache(redis_url=clean_redis).lookup("sm-old", pair_keys([("a", "b")])).tolist() == [4]
+
+
+@pytest.mark.integration
 def test_cache_bench_reports_bytes_per_pair_and_rates(clean_redis, capsys):
     main(
         [
             "cache",
             "bench",
-            "--pairs",
-            "20000",
+            "--checkpoints",
+            "5000,20000",
             "--batch",
             "5000",
             "--lookup-batches",
@@ -116,8 +130,12 @@ def test_cache_bench_reports_bytes_per_pair_and_rates(clean_redis, capsys):
         ]
     )
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["pairs"] == 20_000 and result["bytes_per_pair"] > 0
-    assert result["lookups_per_second"] > 0 and result["writes_per_second"] > 0
-    assert [rate["batch"] for rate in result["lookups"]] == [1000, 20000]
-    assert all(rate["redis_cpu_us_per_key"] > 0 for rate in result["lookups"])
+    small, large = result["checkpoints"]
+    assert (small["pairs"], large["pairs"]) == (5_000, 20_000)
+    assert (
+        large["bytes_per_pair"] > 0 and large["writes_per_second"] > 0 and large["non_compact_buckets"] == 0
+    )
+    assert large["buckets"] > small["buckets"] and result["lookups_per_second"] > 0
+    assert [rate["batch"] for rate in large["lookups"]] == [1000, 20000]
+    assert all(rate["redis_cpu_us_per_key"] > 0 for rate in large["lookups"])
     assert namespaces(SeniorityCache(redis_url=clean_redis).client) == []  # the bench cleans up after itself

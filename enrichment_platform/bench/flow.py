@@ -192,7 +192,6 @@ def run_flow_bench(config: BenchConfig) -> dict:
             "QUARANTINE_URI": f"s3://{BUCKET}/quarantine/",
             "STAGING_URI": f"s3://{BUCKET}/staging/",
             "PARTITIONS_START_DATE": "2024-07-01",
-            "SENIORITY_CACHE_EXPECTED_PAIRS": str(config.universe),
             "WAREHOUSE_URL": postgres.libpq_url,
             "WAREHOUSE_SCHEMA": WAREHOUSE_SCHEMA,
         }

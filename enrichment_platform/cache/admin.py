@@ -1,4 +1,4 @@
-"""Operator work on the cache's namespaces (one per model version): list them with their sizing, drop one.
+"""Operator work on the cache's namespaces (one per model version): list them with their size, drop one.
 
 Functions on a Redis client (`connection.connect`); Redis errors are the caller's to report, e.g. within
 `connection.redis_errors`.
@@ -11,9 +11,11 @@ import redis
 from enrichment_platform.cache.keys import (
     META_KEY_SUFFIX,
     NAMESPACE_KEY_PREFIX,
+    TABLES,
     check_namespace,
     meta_key,
     namespace_prefix,
+    tag_key,
 )
 
 SCAN_COUNT = 1000
@@ -22,28 +24,33 @@ UNLINK_BATCH = 500
 
 @dataclass
 class NamespaceInfo:
-    """What `sen:<name>:meta` says about a namespace."""
+    """What a namespace's meta and table states say about it."""
 
     name: str
-    bucket_bits: int
-    pairs: int
+    pairs: int  # fields held: levels, and claims while pairs are inferred
+    buckets: int
     created: float
+    fixed_bucket_bits: int | None = None  # the fixed-size layout of earlier versions: to migrate
 
 
 def namespaces(client: redis.Redis) -> list[NamespaceInfo]:
-    """Every namespace in this Redis with its pair count and sizing, oldest first."""
+    """Every namespace in this Redis with its pairs and buckets, oldest first."""
     infos = []
     for key in client.scan_iter(match=meta_key("*"), count=SCAN_COUNT):
         name = key.decode().removeprefix(NAMESPACE_KEY_PREFIX).removesuffix(META_KEY_SUFFIX)
         meta = {k.decode(): v.decode() for k, v in client.hgetall(key).items()}
-        infos.append(
-            NamespaceInfo(
-                name,
-                int(meta.get("bucket_bits", 0)),
-                int(meta.get("pairs", 0)),
-                float(meta.get("created", 0)),
-            )
-        )
+        created = float(meta.get("created", 0))
+        if "bucket_bits" in meta:
+            bits = int(meta["bucket_bits"])
+            infos.append(NamespaceInfo(name, int(meta.get("pairs", 0)), 2**bits, created, bits))
+            continue
+        pipe = client.pipeline(transaction=False)
+        for tag in range(TABLES):
+            pipe.hmget(tag_key(name, tag), "l", "s", "n")
+        states = [[int(value or 0) for value in state] for state in pipe.execute()]
+        pairs = sum(n for _, _, n in states)
+        buckets = sum(2**level + split for level, split, _ in states)
+        infos.append(NamespaceInfo(name, pairs, buckets, created))
     return sorted(infos, key=lambda info: info.created)
 
 

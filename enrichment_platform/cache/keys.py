@@ -1,19 +1,27 @@
 """Fingerprints of normalized pairs, and how they are laid out in the Redis cache.
 
-A pair's key is the 128-bit xxh3 hash of its normalized company and title. In Redis, the first
-`bucket_bits` bits choose a hash (the bucket) and the last 64 bits are the field inside it, so the
-cache tells pairs apart by `bucket_bits + 64` bits (82 at the default sizing): the odds that any two of
-20M pairs collide are about 4e-11, and about 1e-7 for 1B pairs (birthday bound n^2 / 2^(bits+1)).
+A pair's key is the 128-bit xxh3 hash of its normalized company and title. In Redis, the key's first 6 bits
+(the *tag*) choose one of 64 tables and its last 8 bytes are the field inside that table's buckets, so the
+cache tells pairs apart by 6 + 64 = 70 bits: the odds that any two of 20M pairs collide are about 2e-7, and
+about 4e-6 for 100M pairs (birthday bound n^2 / 2^(bits+1)). 64 tables spread a namespace over up to 64
+Redis Cluster shards, and a lookup on a cluster costs one call per table.
+
+Each table grows by linear hashing: its buckets are named by the leading bits of their fields (the bucket of
+prefix p of length l has the id 2^l + p, so the children of id x are 2x and 2x + 1), and whenever the table
+holds more than PAIRS_PER_BUCKET fields per bucket, the script that added them splits the next bucket in
+order. The split state lives in the table's own key and is read by the same script call, so a lookup is
+one round trip however the table has grown.
 
 Layout of a namespace `ns` (one per model version):
-- `sen:ns:meta`: a hash with `bucket_bits` (fixed when the namespace is created), `pairs` (stored), `created`.
-- `sen:ns:{ss}BBB`: a hash per bucket (ss = the bucket id's first byte in hex, the cluster hash tag, so a
-  shard's buckets share a slot; BBB the id's other three bytes), whose fields are the pairs' last 8 key
-  bytes and whose values are the level ("1".."7"), or, while a worker infers the pair, a claim
+- `sen:ns:meta`: a hash with `created`.
+- `sen:ns:{tt}` (tt = the tag in hex, the cluster hash tag, so a table's keys share a slot): the table's
+  state, a hash with `l` (level), `s` (split pointer: buckets of level l before it are split) and `n`
+  (fields held: levels and live claims).
+- `sen:ns:{tt}IIII`: a bucket (IIII its id, 4 raw bytes), a hash whose fields are the pairs' last 8 key bytes
+  and whose values are the level ("1".."7"), or, while a worker infers the pair, a claim
   `c<expiry ms>:<worker>`.
 """
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -26,10 +34,12 @@ from enrichment_platform.postings.normalize import normalize_pair, normalize_tex
 PAIR_SEPARATOR = "\x1f"
 KEY_DTYPE = np.dtype("V16")
 FIELD_BYTES = 8
-# Buckets are sized to hold about this many pairs: under Redis' default hash-max-listpack-entries (128)
-# even for the fullest bucket, so every bucket stays a compact listpack.
-PAIRS_PER_BUCKET = 80
-MIN_BUCKET_BITS, MAX_BUCKET_BITS = 8, 32
+# A table splits a bucket whenever it holds more than this many fields per bucket, so its buckets hold 40
+# on average and at most about 80 (the one split next), well under Redis' default hash-max-listpack-entries
+# (128): every bucket stays a compact listpack.
+PAIRS_PER_BUCKET = 48
+TAG_BITS = 6
+TABLES = 2**TAG_BITS
 NAMESPACE_KEY_PREFIX = "sen:"
 META_KEY_SUFFIX = ":meta"
 _NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -75,68 +85,55 @@ def spelling_keys(spellings: list[tuple[str, str]]) -> np.ndarray:
     return pair_keys(list(zip(normalize_texts(companies), normalize_texts(titles))))
 
 
-def bucket_bits_for(expected_pairs: int) -> int:
-    """The sizing rule: the fewest bucket bits that keep the average bucket at most PAIRS_PER_BUCKET pairs."""
-    bits = (
-        math.ceil(math.log2(max(expected_pairs, 1) / PAIRS_PER_BUCKET))
-        if expected_pairs > PAIRS_PER_BUCKET
-        else 0
-    )
-    return min(max(bits, MIN_BUCKET_BITS), MAX_BUCKET_BITS)
+def tag_key(namespace: str, tag: int) -> str:
+    """The state key of one of a namespace's tables, also the start of its buckets' names."""
+    return f"{namespace_prefix(namespace)}{{{tag:02x}}}"
 
 
 @dataclass
-class BucketRuns:
-    """Sorted keys grouped by bucket, packed for one Redis script call.
+class TableRuns:
+    """Keys sorted by table and field, packed for one Redis script call.
 
-    `buckets`: 4 bytes per bucket (its id, left-aligned, the first byte being the cluster shard);
-    `counts`: 4 bytes per bucket, big-endian; `fields`: 8 bytes per key; `order`: the sort permutation.
+    `tags`: 1 byte per table present; `counts`: 4 bytes per table, big-endian; `fields`: 8 bytes per key
+    (its last 8 bytes), in order within each table, so the keys of one bucket are adjacent whatever the
+    table's split state; `order`: the sort permutation.
     """
 
-    buckets: bytes
+    tags: bytes
     counts: bytes
     fields: bytes
     order: np.ndarray
-    shards: np.ndarray  # first byte of each bucket: the hash tag, so one call per shard suits a cluster
-    bucket_sizes: np.ndarray
+    table_sizes: np.ndarray
 
-    def split_by_shard(self) -> list["BucketRuns"]:
-        """One BucketRuns per shard present (keys stay in sorted order across the parts)."""
-        parts = []
-        bounds = np.flatnonzero(np.r_[True, self.shards[1:] != self.shards[:-1]])
-        key_starts = np.r_[0, np.cumsum(self.bucket_sizes)]
-        for first, last in zip(bounds, np.r_[bounds[1:], len(self.shards)]):
-            k0, k1 = key_starts[first], key_starts[last]
+    def split_by_table(self) -> list["TableRuns"]:
+        """One TableRuns per table present (keys stay in sorted order across the parts): a cluster runs a
+        script on the keys of one slot only."""
+        parts, start = [], 0
+        for index, size in enumerate(self.table_sizes):
             parts.append(
-                BucketRuns(
-                    buckets=self.buckets[first * 4 : last * 4],
-                    counts=self.counts[first * 4 : last * 4],
-                    fields=self.fields[k0 * FIELD_BYTES : k1 * FIELD_BYTES],
-                    order=self.order[k0:k1],
-                    shards=self.shards[first:last],
-                    bucket_sizes=self.bucket_sizes[first:last],
+                TableRuns(
+                    tags=self.tags[index : index + 1],
+                    counts=self.counts[index * 4 : index * 4 + 4],
+                    fields=self.fields[start * FIELD_BYTES : (start + size) * FIELD_BYTES],
+                    order=self.order[start : start + size],
+                    table_sizes=self.table_sizes[index : index + 1],
                 )
             )
+            start += size
         return parts
 
-
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def bucket_names(prefix: bytes, buckets: bytes) -> bytes:
-    """The Redis key of each packed bucket id, all of one width: `prefix{ss}` and the id's other three raw
-    bytes, where `ss` (the first byte in hex) is the cluster hash tag. Built here in bulk, not per bucket
-    in the script."""
-    ids = np.frombuffer(buckets, dtype=np.uint8).reshape(-1, 4)
-    head = len(prefix)
-    names = np.empty((len(ids), head + 7), dtype=np.uint8)
-    names[:, :head] = np.frombuffer(prefix, dtype=np.uint8)
-    names[:, head] = ord("{")
-    names[:, head + 1] = _HEX[ids[:, 0] >> 4]
-    names[:, head + 2] = _HEX[ids[:, 0] & 15]
-    names[:, head + 3] = ord("}")
-    names[:, head + 4 :] = ids[:, 1:]
-    return names.tobytes()
+    def slice_keys(self, start: int, stop: int) -> "TableRuns":
+        """The sorted keys start..stop as runs of their own (to bound the work of one script call)."""
+        tags = np.repeat(np.frombuffer(self.tags, dtype=np.uint8), self.table_sizes)[start:stop]
+        firsts = np.flatnonzero(np.r_[True, tags[1:] != tags[:-1]])
+        sizes = np.diff(np.r_[firsts, len(tags)])
+        return TableRuns(
+            tags=tags[firsts].tobytes(),
+            counts=sizes.astype(">u4").tobytes(),
+            fields=self.fields[start * FIELD_BYTES : stop * FIELD_BYTES],
+            order=self.order[start:stop],
+            table_sizes=sizes,
+        )
 
 
 def key_halves(keys: np.ndarray) -> np.ndarray:
@@ -144,22 +141,20 @@ def key_halves(keys: np.ndarray) -> np.ndarray:
     return np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)
 
 
-def bucket_runs(keys: np.ndarray, bucket_bits: int) -> BucketRuns:
-    """Group keys by bucket (their first `bucket_bits` bits), in key order."""
+def table_runs(keys: np.ndarray) -> TableRuns:
+    """Group keys by table (their first TAG_BITS bits), ordered by field within each."""
     halves = key_halves(keys)
-    high = halves[:, 0].astype(np.uint64)  # native order: sorting integers is much faster than bytes
-    order = np.argsort(high, kind="stable")
-    bucket_ids = ((high[order] >> np.uint64(64 - bucket_bits)) << np.uint64(32 - bucket_bits)).astype(
-        np.uint32
-    )
-    starts = np.flatnonzero(np.r_[True, bucket_ids[1:] != bucket_ids[:-1]])
-    sizes = np.diff(np.r_[starts, len(bucket_ids)])
-    unique_ids = bucket_ids[starts]
-    return BucketRuns(
-        buckets=unique_ids.astype(">u4").tobytes(),
+    tags = (halves[:, 0] >> np.uint64(64 - TAG_BITS)).astype(np.uint64)
+    low = halves[:, 1].astype(np.uint64)  # native order: sorting integers is much faster than bytes
+    # One integer sort: the tag, then the field's leading 56 bits (a bucket is named by at most 32 of them).
+    order = np.argsort((tags << np.uint64(56)) | (low >> np.uint64(8)), kind="stable")
+    sorted_tags = tags[order].astype(np.uint8)
+    firsts = np.flatnonzero(np.r_[True, sorted_tags[1:] != sorted_tags[:-1]])
+    sizes = np.diff(np.r_[firsts, len(sorted_tags)])
+    return TableRuns(
+        tags=sorted_tags[firsts].tobytes(),
         counts=sizes.astype(">u4").tobytes(),
         fields=halves[order, 1].tobytes(),  # still big-endian: the field is the key's last 8 bytes
         order=order,
-        shards=(unique_ids >> np.uint32(24)).astype(np.uint8),
-        bucket_sizes=sizes,
+        table_sizes=sizes,
     )

@@ -1,4 +1,4 @@
-"""Operator work on cache namespaces against real Redis: listing them with their sizing, dropping one."""
+"""Operator work on cache namespaces against real Redis: listing them with their size, dropping one."""
 
 import numpy as np
 import pytest
@@ -21,12 +21,13 @@ def levels_for(n: int) -> np.ndarray:
 
 
 def test_namespaces_are_listed_and_dropped(clean_redis):
-    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=2_000_000)
+    cache = SeniorityCache(redis_url=clean_redis)
     cache.store("sm-old", keys(100), levels_for(100))
     cache.store("sm-new", keys(50), levels_for(50))
-    assert {(info.name, info.pairs, info.bucket_bits) for info in namespaces(cache.client)} == {
-        ("sm-old", 100, 15),
-        ("sm-new", 50, 15),
+    # 64 tables of one bucket each: they split once they hold more than 48 pairs per bucket.
+    assert {(info.name, info.pairs, info.buckets) for info in namespaces(cache.client)} == {
+        ("sm-old", 100, 64),
+        ("sm-new", 50, 64),
     }
     assert drop_namespace(cache.client, "sm-old") > 0
     assert [info.name for info in namespaces(cache.client)] == ["sm-new"]

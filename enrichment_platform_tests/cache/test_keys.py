@@ -1,13 +1,11 @@
 import numpy as np
 
 from enrichment_platform.cache.keys import (
-    bucket_bits_for,
-    bucket_names,
-    bucket_runs,
     pair_key,
     pair_keys,
     spelling_key,
     spelling_keys,
+    table_runs,
 )
 
 
@@ -20,30 +18,30 @@ def test_pair_keys_match_pair_key():
     assert [key.tobytes() for key in pair_keys(pairs)] == [pair_key(*pair) for pair in pairs]
 
 
-def test_sizing_rule_keeps_buckets_under_the_listpack_limit():
-    assert bucket_bits_for(20_000_000) == 18  # 76 pairs per bucket on average
-    assert bucket_bits_for(2_000_000) == 15  # 61
-    assert 20_000_000 / 2 ** bucket_bits_for(20_000_000) <= 80
-    assert bucket_bits_for(10) == 8
-
-
-def test_bucket_runs_group_keys_by_their_leading_bits():
+def test_table_runs_group_keys_by_their_first_six_bits_sorted_by_their_last_eight_bytes():
     keys = pair_keys([("acme", f"title {i}") for i in range(1000)])
-    runs = bucket_runs(keys, bucket_bits=8)
-    assert runs.bucket_sizes.sum() == 1000
-    assert len(runs.fields) == 1000 * 8
-    buckets = np.frombuffer(runs.buckets, dtype=">u4")
-    assert (np.diff(buckets.astype(np.int64)) > 0).all()  # one run per bucket, ascending
-    assert (buckets & 0x00FFFFFF == 0).all()  # 8 bits: only the first byte varies
-    # The fields are the keys' last 8 bytes, in sorted key order.
+    runs = table_runs(keys)
+    assert runs.table_sizes.sum() == 1000 and len(runs.fields) == 1000 * 8
+    tags = np.frombuffer(runs.tags, dtype=np.uint8)
+    assert (np.diff(tags.astype(int)) > 0).all()  # one run per table, ascending
+    assert np.frombuffer(runs.counts, dtype=">u4").tolist() == runs.table_sizes.tolist()
     sorted_keys = keys[runs.order]
-    assert runs.fields[:8] == sorted_keys[0].tobytes()[8:]
-    assert sum(len(part.order) for part in runs.split_by_shard()) == 1000
+    assert runs.fields == b"".join(key.tobytes()[8:] for key in sorted_keys)  # the last 8 bytes, in order
+    fields = np.frombuffer(runs.fields, dtype=">u8")
+    for part in runs.split_by_table():  # within a table the fields ascend: a bucket's keys are adjacent
+        assert {key.tobytes()[0] >> 2 for key in keys[part.order]} == {part.tags[0]}
+        assert (np.diff(np.frombuffer(part.fields, dtype=">u8").astype(np.float64)) >= 0).all()
+    assert len(fields) == 1000
 
 
-def test_bucket_names_are_prefix_hash_tag_and_raw_id_bytes():
-    names = bucket_names(b"sen:v1:", bytes([0xAB, 1, 2, 3, 0x05, 0xFF, 0, 0x7B]))
-    assert names == b"sen:v1:{ab}\x01\x02\x03" + b"sen:v1:{05}\xff\x00{"
+def test_a_slice_of_table_runs_keeps_its_keys_tables_and_fields():
+    runs = table_runs(pair_keys([("acme", f"title {i}") for i in range(1000)]))
+    parts = [runs.slice_keys(start, start + 300) for start in range(0, 1000, 300)]
+    assert b"".join(part.fields for part in parts) == runs.fields
+    assert np.concatenate([part.order for part in parts]).tolist() == runs.order.tolist()
+    assert sum(part.table_sizes.sum() for part in parts) == 1000
+    for part in parts:
+        assert np.frombuffer(part.counts, dtype=">u4").tolist() == part.table_sizes.tolist()
 
 
 def test_spelling_keys_match_spelling_key_on_ascii_and_unicode_text():

@@ -5,7 +5,7 @@ from enrichment_platform.cache.scripts import BUCKET_SCRIPTS, PRELUDE, lua_sourc
 
 def test_bucket_scripts_start_with_the_prelude_that_unpacks_their_arguments():
     prelude = lua_source(PRELUDE)
-    assert "local function bucket(b)" in prelude
+    assert "local function each_bucket(tag, l, s, first, count, visit)" in prelude
     for name in BUCKET_SCRIPTS:
         assert lua_source(name).startswith(prelude) and len(lua_source(name)) > len(prelude)
 

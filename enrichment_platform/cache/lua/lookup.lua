@@ -1,44 +1,54 @@
 -- Levels of packed keys, one byte each: the level digit, '0' for a miss, 'w' for another owner's live claim.
--- ARGV[5] 'claim' claims each miss for owner ARGV[7] for ARGV[6] ms; anything else only reads.
-local claim = ARGV[5] == 'claim'
+-- ARGV[6] 'claim' claims each miss for owner ARGV[8] for ARGV[7] ms; anything else only reads.
+local claim = ARGV[6] == 'claim'
 local now, token, owner
 if claim then
   local t = call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  owner = ARGV[7]
-  token = 'c' .. (now + tonumber(ARGV[6])) .. ':' .. owner
+  owner = ARGV[8]
+  token = 'c' .. (now + tonumber(ARGV[7])) .. ':' .. owner
 end
+local out, added = {}, 0
 -- A field without a level: claim it for `owner` ('0') unless another owner's claim is still live ('w').
 local function settle(key, f, v)
   if v then
     local expiry, holder = string.match(v, '^c(%d+):(.*)$')
     if holder ~= owner and not (expiry and tonumber(expiry) <= now) then return 'w' end
   end
-  call('HSET', key, f, token)
+  added = added + call('HSET', key, f, token)
   return '0'
 end
-local out, k = {}, 0
-for b = 0, buckets - 1 do
-  local key, n = bucket(b)
+local function read(key, first, n, p)
+  local before = added
   if n == 1 then  -- the common case for a file's batch in a large cache: no tables to build
-    local f = field(k)
+    local f = field(first)
     local v = call('HGET', key, f)
-    k = k + 1
-    if v and #v == 1 then out[k] = v elseif claim then out[k] = settle(key, f, v) else out[k] = '0' end
-  else
-    local last = k + n
-    while k < last do
-      local m = last - k
-      if m > 512 then m = 512 end
-      local f, base = {}, k * 8
-      for j = 1, m do f[j] = sub(fields, base + j * 8 - 7, base + j * 8) end
-      local values = call('HMGET', key, unpack(f))
-      for j = 1, m do
-        local v = values[j]
-        if v and #v == 1 then out[k + j] = v elseif claim then out[k + j] = settle(key, f[j], v) else out[k + j] = '0' end
-      end
-      k = k + m
-    end
+    if v and #v == 1 then out[first + 1] = v elseif claim then out[first + 1] = settle(key, f, v) else out[first + 1] = '0' end
+    if added > before then check_full(key, p) end
+    return
   end
+  local k, last = first, first + n
+  while k < last do
+    local m = last - k
+    if m > 512 then m = 512 end
+    local f = {}
+    for j = 1, m do f[j] = field(k + j - 1) end
+    local values = call('HMGET', key, unpack(f))
+    for j = 1, m do
+      local v = values[j]
+      if v and #v == 1 then out[k + j] = v elseif claim then out[k + j] = settle(key, f[j], v) else out[k + j] = '0' end
+    end
+    k = k + m
+  end
+  if added > before then check_full(key, p) end
+end
+local k = 0
+for t = 0, tables - 1 do
+  local count = table_size(t)
+  local tag, l, s, n = open_table(t)
+  added = 0
+  each_bucket(tag, l, s, k, count, read)
+  if added > 0 then grow(tag, l, s, n + added) end
+  k = k + count
 end
 return table.concat(out)

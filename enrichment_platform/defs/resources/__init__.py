@@ -37,10 +37,7 @@ def default_resources() -> dict:
             storage=storage, redis_url=secret_setting("REDIS_URL"), requests_uri=setting("REQUESTS_URI")
         ),
         "raw_postings_queue": RawPostingsQueue(queue_url=setting("RAW_POSTINGS_QUEUE_URL")),
-        "cache": SeniorityCache(
-            redis_url=secret_setting("REDIS_URL"),
-            expected_pairs=int(setting("SENIORITY_CACHE_EXPECTED_PAIRS")),
-        ),
+        "cache": SeniorityCache(redis_url=secret_setting("REDIS_URL")),
         "model": SeniorityModelClient(
             target=setting("SENIORITY_MODEL_TARGET"),
             capacity=int(setting("SENIORITY_MODEL_CAPACITY")),

