@@ -1,7 +1,7 @@
 """Where the seniority service finds its data files, in a checkout and in an installed package alike.
 
-`resources/model/` and `resources/training/` of the checkout are installed as the packages
-`enrichment_platform.seniority.model_files` and `enrichment_platform.seniority.training_files` (pyproject's
+`resources/model/`, `resources/training/` and `resources/evaluation/` of the checkout are installed as the
+packages `enrichment_platform.seniority.model_files`, `...training_files` and `...evaluation_files` (pyproject's
 `[tool.setuptools.package-dir]`), so importlib.resources finds them after `pip install .` and after
 `pip install -e .` alike.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 MODEL_FILES_PACKAGE = "enrichment_platform.seniority.model_files"
 TRAINING_FILES_PACKAGE = "enrichment_platform.seniority.training_files"
+EVALUATION_FILES_PACKAGE = "enrichment_platform.seniority.evaluation_files"
 
 
 def package_directory(package: str) -> Path:
@@ -28,3 +29,4 @@ def package_directory(package: str) -> Path:
 
 MODEL_DIR = package_directory(MODEL_FILES_PACKAGE)
 TRAINING_DIR = package_directory(TRAINING_FILES_PACKAGE)
+EVALUATION_DIR = package_directory(EVALUATION_FILES_PACKAGE)
