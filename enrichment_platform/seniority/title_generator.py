@@ -70,9 +70,13 @@ def _is_chief_or_officer(role: str) -> bool:
 def _partner_candidates(
     roles: tuple[Role, ...], departments: tuple[str, ...], patterns: dict[int, tuple[str, ...]]
 ) -> dict[int, list[str]]:
-    """Titles of a partnership's partners ("Partner, Litigation", "Attorney, Partner"), by level."""
+    """Titles of a partnership's partners ("Partner, Litigation", "Attorney, Partner"), by level.
+
+    Only licensed professions (bare level 3: Attorney, Chartered Accountant) are named beside "Partner", so
+    the bare roles of the family keep their own level.
+    """
     by_level: dict[int, list[str]] = {level: [] for level in LEVELS}
-    professionals = [role for role, base in roles if base >= 2]
+    professionals = [role for role, base in roles if base >= 3]
     for level, level_patterns in patterns.items():
         for pattern in level_patterns:
             if "{role}" in pattern:
