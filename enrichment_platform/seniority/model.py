@@ -40,7 +40,7 @@ HYPERPARAMS: dict[str, Any] = {
     "char_ngram_sizes": (3, 4, 5),
     "hash_bits": 18,
     "sublinear_tf": True,
-    "C": 1.0,
+    "C": 2.0,
     "test_size": 0.2,
     "split_seed": 17,
 }

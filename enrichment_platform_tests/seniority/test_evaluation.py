@@ -12,12 +12,17 @@ from enrichment_platform.seniority.evaluation import (
     evaluate_model,
     read_evaluation_set,
 )
+from enrichment_platform.seniority.model import DEFAULT_MODEL_PATH, SeniorityClassifier
 from enrichment_platform.seniority.scale import LEVELS
 from enrichment_platform.seniority.training_data import (
     DEFAULT_TRAINING_DATA_PATH,
     read_training_data,
     title_key,
 )
+
+# The targets of the shipped model on the independent set (issue 20); docs/model.md has the measured figures.
+EXACT_FLOOR = 0.95
+WITHIN_ONE_FLOOR = 0.99
 
 TINY_SET = (
     "title,level,category,language,note\n"
@@ -96,3 +101,10 @@ def test_evaluate_command_refuses_a_file_with_other_columns(tmp_path):
     data = tmp_path / "titles.csv"
     data.write_text("title,seniority\nCEO,7\n", encoding="utf-8")
     assert main(["evaluate", "--data", str(data)]) == 1
+
+
+def test_shipped_model_meets_the_floors_on_the_independent_set(evaluation_set):
+    report = evaluate_model(SeniorityClassifier.load(DEFAULT_MODEL_PATH), evaluation_set)
+    misses = [(row.title, row.level, level) for row, level in report.misses]
+    assert report.overall.exact >= EXACT_FLOOR, misses
+    assert report.overall.within_one >= WITHIN_ONE_FLOOR, [m for m in misses if abs(m[1] - m[2]) > 1]

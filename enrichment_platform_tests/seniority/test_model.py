@@ -23,7 +23,7 @@ from enrichment_platform.seniority.training_data import (
     title_key,
 )
 
-# Measured 0.9906 on the held-out 20% when the artifact was trained; a few points of slack.
+# The generator's own held-out 20% (docs/model.md has the figure); a few points of slack.
 HELD_OUT_ACCURACY_FLOOR = 0.96
 
 
