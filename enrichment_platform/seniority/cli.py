@@ -1,4 +1,7 @@
-"""Command line of the seniority model service: `seniority-model serve|train|evaluate|build-training-data|version`."""
+"""Command line of the seniority model service.
+
+`seniority-model serve|train|evaluate|build-training-data|version`.
+"""
 
 from __future__ import annotations
 
@@ -100,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate_parser = commands.add_parser(
         "evaluate",
-        help="score a model artifact on the independent evaluation titles (markdown tables and confusion matrix)",
+        help="score a model artifact on the independent evaluation titles: markdown tables, confusion matrix",
     )
     evaluate_parser.add_argument(
         "--model", type=Path, default=None, help="model artifact (default as for serve)"

@@ -1,9 +1,9 @@
 """Where the seniority service finds its data files, in a checkout and in an installed package alike.
 
 `resources/model/`, `resources/training/` and `resources/evaluation/` of the checkout are installed as the
-packages `enrichment_platform.seniority.model_files`, `...training_files` and `...evaluation_files` (pyproject's
-`[tool.setuptools.package-dir]`), so importlib.resources finds them after `pip install .` and after
-`pip install -e .` alike.
+packages `enrichment_platform.seniority.model_files`, `...training_files` and `...evaluation_files`
+(pyproject's `[tool.setuptools.package-dir]`), so importlib.resources finds them after `pip install .` and
+after `pip install -e .` alike.
 """
 
 from __future__ import annotations

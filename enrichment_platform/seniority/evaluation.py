@@ -1,4 +1,4 @@
-"""Score a model artifact on the independent evaluation titles: exact and within-one accuracy, confusion matrix.
+"""Score a model artifact on the independent evaluation titles: exact and within-one accuracy, confusion.
 
 The evaluation set (resources/evaluation/titles.csv) is written by hand, apart from the training generator, so
 it measures how the model reads titles as job boards write them; the generator's own held-out split is
@@ -45,7 +45,7 @@ class Score:
 
 @dataclass(frozen=True)
 class EvaluationReport:
-    """Scores overall, per level, per category and per language, and the confusion matrix (rows: true level)."""
+    """Scores overall, per level, per category and per language; the confusion matrix (rows: true level)."""
 
     model_version: str
     overall: Score
@@ -143,7 +143,5 @@ def format_evaluation(report: EvaluationReport, show_misses: bool = False) -> st
     ]
     if show_misses:
         lines += ["", "| title | expected | predicted | category |", "|---|---:|---:|---|"]
-        lines += [
-            f"| {row.title} | {row.level} | {level} | {row.category} |" for row, level in report.misses
-        ]
+        lines += [f"| {row.title} | {row.level} | {level} | {row.category} |" for row, level in report.misses]
     return "\n".join(lines)

@@ -115,7 +115,8 @@ def load_vocabulary(directory: Path = TRAINING_DIR) -> Vocabulary:
             for language, by_level in levels["languages"].items()
         },
         partner_patterns={
-            language: _patterns_by_level(by_level) for language, by_level in levels["partner_patterns"].items()
+            language: _patterns_by_level(by_level)
+            for language, by_level in levels["partner_patterns"].items()
         },
         language_suffixes={
             language: tuple(suffixes) for language, suffixes in noise["language_suffixes"].items()
