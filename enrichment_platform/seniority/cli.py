@@ -157,13 +157,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} and {out.parent / 'metrics.json'}")
         elif args.command == "evaluate":
             from enrichment_platform.seniority.evaluation import (
-                DEFAULT_EVALUATION_SET_PATH,
                 evaluate_model,
                 format_evaluation,
                 read_evaluation_set,
             )
 
-            rows = read_evaluation_set(args.data or DEFAULT_EVALUATION_SET_PATH)
+            rows = read_evaluation_set(args.data)
             report = evaluate_model(SeniorityClassifier.load(args.model), rows)
             print(format_evaluation(report, show_misses=args.misses))
         elif args.command == "build-training-data":

@@ -18,7 +18,13 @@ EVALUATION_FILES_PACKAGE = "enrichment_platform.seniority.evaluation_files"
 
 def package_directory(package: str) -> Path:
     """The directory holding a data package's files; the files are read and written as plain files."""
-    directory = files(package)
+    try:
+        directory = files(package)
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            f"{package} is not installed; reinstall the package (pip install -e . in a checkout) so that "
+            "pyproject's package-dir maps it to its resources/ folder"
+        ) from error
     if not isinstance(directory, Path):
         raise RuntimeError(
             f"{package} is installed as {directory!r}, not as a directory; install the package unzipped "
@@ -29,4 +35,8 @@ def package_directory(package: str) -> Path:
 
 MODEL_DIR = package_directory(MODEL_FILES_PACKAGE)
 TRAINING_DIR = package_directory(TRAINING_FILES_PACKAGE)
-EVALUATION_DIR = package_directory(EVALUATION_FILES_PACKAGE)
+
+
+def evaluation_directory() -> Path:
+    """resources/evaluation/, resolved on use: serving the model never needs the evaluation titles."""
+    return package_directory(EVALUATION_FILES_PACKAGE)

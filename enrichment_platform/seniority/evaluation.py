@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from enrichment_platform.seniority.data_files import EVALUATION_DIR
+from enrichment_platform.seniority.data_files import evaluation_directory
 from enrichment_platform.seniority.model import SeniorityClassifier
 from enrichment_platform.seniority.scale import LEVELS
 
-DEFAULT_EVALUATION_SET_PATH = EVALUATION_DIR / "titles.csv"
 EVALUATION_COLUMNS = ("title", "level", "category", "language", "note")
 
 
@@ -56,11 +55,17 @@ class EvaluationReport:
     misses: list[tuple[EvaluationTitle, int]]
 
 
-def read_evaluation_set(path: Path = DEFAULT_EVALUATION_SET_PATH) -> list[EvaluationTitle]:
-    """Read an evaluation CSV with the columns title,level,category,language,note."""
-    if not Path(path).exists():
+def default_evaluation_set_path() -> Path:
+    """The evaluation titles that ship with the package (resources/evaluation/titles.csv)."""
+    return evaluation_directory() / "titles.csv"
+
+
+def read_evaluation_set(path: Path | None = None) -> list[EvaluationTitle]:
+    """Read an evaluation CSV (columns title,level,category,language,note); default: the shipped one."""
+    path = Path(path) if path is not None else default_evaluation_set_path()
+    if not path.exists():
         raise FileNotFoundError(f"evaluation set not found at {path}; it ships in resources/evaluation/")
-    with Path(path).open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != EVALUATION_COLUMNS:
             raise ValueError(

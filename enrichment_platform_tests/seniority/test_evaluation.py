@@ -7,8 +7,8 @@ import pytest
 
 from enrichment_platform.seniority.cli import main
 from enrichment_platform.seniority.evaluation import (
-    DEFAULT_EVALUATION_SET_PATH,
     EvaluationTitle,
+    default_evaluation_set_path,
     evaluate_model,
     read_evaluation_set,
 )
@@ -47,7 +47,7 @@ class FixedModel:
 
 @pytest.fixture(scope="module")
 def evaluation_set():
-    return read_evaluation_set(DEFAULT_EVALUATION_SET_PATH)
+    return read_evaluation_set(default_evaluation_set_path())
 
 
 def test_evaluation_set_is_large_and_covers_the_four_languages_and_every_level(evaluation_set):

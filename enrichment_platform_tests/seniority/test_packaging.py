@@ -12,12 +12,12 @@ import pytest
 
 from enrichment_platform.devstack.synthetic import SYNTHETIC_FILES_PACKAGE
 from enrichment_platform.seniority.data_files import (
-    EVALUATION_DIR,
     EVALUATION_FILES_PACKAGE,
     MODEL_DIR,
     MODEL_FILES_PACKAGE,
     TRAINING_DIR,
     TRAINING_FILES_PACKAGE,
+    evaluation_directory,
 )
 from enrichment_platform.seniority.model import DEFAULT_MODEL_PATH
 from enrichment_platform.seniority.training_data import DEFAULT_TRAINING_DATA_PATH
@@ -50,7 +50,7 @@ def test_data_packages_are_the_resources_folders_of_the_checkout():
     }
     assert MODEL_DIR == REPO_ROOT / "resources" / "model"
     assert TRAINING_DIR == REPO_ROOT / "resources" / "training"
-    assert EVALUATION_DIR == REPO_ROOT / "resources" / "evaluation"
+    assert evaluation_directory() == REPO_ROOT / "resources" / "evaluation"
     assert DEFAULT_MODEL_PATH.is_file() and DEFAULT_TRAINING_DATA_PATH.is_file()
 
 
