@@ -1,4 +1,7 @@
-"""Command line of the seniority model service: `seniority-model serve|train|build-training-data|version`."""
+"""Command line of the seniority model service.
+
+`seniority-model serve|train|evaluate|build-training-data|version`.
+"""
 
 from __future__ import annotations
 
@@ -98,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="artifact path (default $SENIORITY_MODEL_PATH or the artifact installed with the package)",
     )
 
+    evaluate_parser = commands.add_parser(
+        "evaluate",
+        help="score a model artifact on the independent evaluation titles: markdown tables, confusion matrix",
+    )
+    evaluate_parser.add_argument(
+        "--model", type=Path, default=None, help="model artifact (default as for serve)"
+    )
+    evaluate_parser.add_argument(
+        "--data", type=Path, default=None, help="evaluation CSV (default resources/evaluation/titles.csv)"
+    )
+    evaluate_parser.add_argument(
+        "--misses", action="store_true", help="also list every title the model gets wrong"
+    )
+
     data_parser = commands.add_parser(
         "build-training-data", help="regenerate the labeled training titles CSV"
     )
@@ -138,6 +155,16 @@ def main(argv: list[str] | None = None) -> int:
             metrics = train_and_save(args.data, out)
             print(format_report(metrics))
             print(f"wrote {out} and {out.parent / 'metrics.json'}")
+        elif args.command == "evaluate":
+            from enrichment_platform.seniority.evaluation import (
+                evaluate_model,
+                format_evaluation,
+                read_evaluation_set,
+            )
+
+            rows = read_evaluation_set(args.data)
+            report = evaluate_model(SeniorityClassifier.load(args.model), rows)
+            print(format_evaluation(report, show_misses=args.misses))
         elif args.command == "build-training-data":
             from enrichment_platform.seniority.title_generator import generate_training_titles
             from enrichment_platform.seniority.training_data import summarize, write_training_data

@@ -34,11 +34,13 @@ EMPTY_TITLE_SENIORITY = 2
 HYPERPARAMS: dict[str, Any] = {
     # Bump when HashedNgramCounts changes how it hashes, so the model version changes with it.
     "featurizer": "hashed-ngrams-1",
+    # Bump when normalize_title changes, for the same reason.
+    "normalizer": 2,
     "word_ngram_sizes": (1, 2),
     "char_ngram_sizes": (3, 4, 5),
     "hash_bits": 18,
     "sublinear_tf": True,
-    "C": 0.5,
+    "C": 2.0,
     "test_size": 0.2,
     "split_seed": 17,
 }
@@ -61,6 +63,8 @@ _ABBREVIATIONS = {
 }
 _ABBREVIATION_RE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
 _DOTTED_VP_RE = re.compile(r"\bv\.\s?p\b\.?")
+# "C.E.O." and "c.f.o" read as "ceo" and "cfo".
+_DOTTED_INITIALISM_RE = re.compile(r"\b(?:[a-z]\.){2,}[a-z]?\b\.?")
 
 
 def normalize_title(title: str) -> str:
@@ -70,6 +74,7 @@ def normalize_title(title: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(char for char in decomposed if not unicodedata.combining(char))
     text = _DOTTED_VP_RE.sub("vp", text.replace("&", " and "))
+    text = _DOTTED_INITIALISM_RE.sub(lambda match: match.group(0).replace(".", ""), text)
     text = _ABBREVIATION_RE.sub(lambda match: _ABBREVIATIONS[match.group(1)], text)
     return " ".join(text.split())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 from enrichment_platform.seniority.vocabulary import Vocabulary, load_vocabulary
 
@@ -19,7 +20,13 @@ def _suffix(rng: random.Random, vocabulary: Vocabulary) -> str:
         sub=rng.choice(vocabulary.sub_teams),
         loc=rng.choice(vocabulary.locations),
         num=rng.randrange(1000, 99999),
+        rung=rng.randrange(1, 10),
     )
+
+
+def _strip_accents(title: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", title)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _recase(title: str, rng: random.Random) -> str:
@@ -32,9 +39,10 @@ def _recase(title: str, rng: random.Random) -> str:
 
 
 def add_posting_noise(title: str, language: str, rng: random.Random) -> str:
-    """Dress a clean title as scraped postings do: abbreviations, suffixes, brackets, casing, stray spaces."""
+    """Dress a clean title as scraped postings do: abbreviations, suffixes, ladder codes, requisition numbers,
+    brackets, pipes and dashes, casing, missing accents, stray spaces."""
     vocabulary = load_vocabulary()
-    if language == "en" and rng.random() < 0.5:
+    if language == "en" and rng.random() < 0.6:
         title = _abbreviate(title, rng, vocabulary)
     if language != "en" and rng.random() < 0.5:
         title += rng.choice(vocabulary.language_suffixes[language])
@@ -44,6 +52,8 @@ def add_posting_noise(title: str, language: str, rng: random.Random) -> str:
             title += _suffix(rng, vocabulary)
     if rng.random() < 0.04:
         title = rng.choice(vocabulary.prefixes) + title
+    if language != "en" and rng.random() < 0.1:
+        title = _strip_accents(title)
     if rng.random() < 0.15:
         title = _recase(title, rng)
     if rng.random() < 0.03:

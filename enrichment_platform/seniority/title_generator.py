@@ -1,21 +1,25 @@
 """Deterministic generator of the labeled job titles the seniority model is trained on.
 
 Titles are composed from the job families and level patterns of the vocabulary (resources/training/*.yaml),
-following the seniority scale, then dressed with the noise real postings carry.
+following the seniority scale, then dressed with the noise real postings carry. The titles of the independent
+evaluation set (resources/evaluation/titles.csv) are never drawn, so the model is never trained on them.
 """
 
 from __future__ import annotations
 
 import random
 
+from enrichment_platform.seniority.evaluation import read_evaluation_set
 from enrichment_platform.seniority.posting_noise import add_posting_noise
 from enrichment_platform.seniority.scale import LEVELS
 from enrichment_platform.seniority.training_data import LabeledTitle, spec_examples, title_key
 from enrichment_platform.seniority.vocabulary import Role, Translation, Vocabulary, load_vocabulary
 
 SEED = 20240717
-# About one title in eight is German, French or Spanish.
-FOREIGN_SHARE = 0.12
+# Suffix of the draw source of a partnership's partners' titles; the rows keep the family's name.
+PARTNERS_SOURCE = "#partners"
+# About one title in four is German, French or Spanish.
+FOREIGN_SHARE = 0.25
 NOISY_SHARE = 0.7
 
 
@@ -50,8 +54,37 @@ def _role_candidates(
             by_level[4].extend(pattern.format(role=role) for pattern in patterns[4])
         if base == 3:
             by_level[3].append(f"Associate {role}")
+        if base >= 2 and not _is_chief_or_officer(role):
+            # "Chief Accountant", "Chief Engineer": the chief of a trade is 5; only a Chief ... Officer is 7.
+            by_level[5].extend(pattern.format(role=role) for pattern in patterns.get(5, ()))
         if staff_titles and base >= 2:
             by_level[3].extend((f"Staff {role}", f"Principal {role}", f"Senior Staff {role}"))
+    return by_level
+
+
+def _is_chief_or_officer(role: str) -> bool:
+    words = role.split()
+    return words[0] == "Chief" or words[-1] == "Officer"
+
+
+def _partner_candidates(
+    roles: tuple[Role, ...], departments: tuple[str, ...], patterns: dict[int, tuple[str, ...]]
+) -> dict[int, list[str]]:
+    """Titles of a partnership's partners ("Partner, Litigation", "Attorney, Partner"), by level.
+
+    Only licensed professions (bare level 3: Attorney, Chartered Accountant) are named beside "Partner", so
+    the bare roles of the family keep their own level.
+    """
+    by_level: dict[int, list[str]] = {level: [] for level in LEVELS}
+    professionals = [role for role, base in roles if base >= 3]
+    for level, level_patterns in patterns.items():
+        for pattern in level_patterns:
+            if "{role}" in pattern:
+                by_level[level].extend(pattern.format(role=role) for role in professionals)
+            elif "{dept}" in pattern:
+                by_level[level].extend(pattern.format(dept=dept) for dept in departments)
+            else:
+                by_level[level].append(pattern)
     return by_level
 
 
@@ -116,6 +149,18 @@ def candidate_titles(vocabulary: Vocabulary | None = None) -> dict[int, dict[str
         for language, translation in family.translations.items():
             for level, titles in _language_candidates(language, translation, vocabulary).items():
                 add(level, f"{family.name}@{language}", titles)
+        if family.partnership:
+            # Partners are a source of their own, so that each partnership's partners are drawn often enough.
+            partner_sources = {"en": (family.roles, family.departments)}
+            partner_sources |= {
+                language: (translation.roles, translation.departments)
+                for language, translation in family.translations.items()
+            }
+            for language, (roles, departments) in partner_sources.items():
+                by_level = _partner_candidates(roles, departments, vocabulary.partner_patterns[language])
+                source = f"{family.name}{PARTNERS_SOURCE}" + ("" if language == "en" else f"@{language}")
+                for level, titles in by_level.items():
+                    add(level, source, titles)
     # Top titles without a department belong to no family but general management.
     generic_titles = _generic_language_titles(vocabulary)
     for level, by_family in candidates.items():
@@ -135,12 +180,13 @@ def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
     rng = random.Random(seed)
     vocabulary = load_vocabulary()
     candidates = candidate_titles(vocabulary)
+    held_out = {title_key(row.title) for row in read_evaluation_set()}
     rows: list[LabeledTitle] = []
     label_of: dict[str, int] = {}
 
     def add(title: str, level: int, family: str) -> bool:
         key = title_key(title)
-        if not key:
+        if not key or key in held_out:
             return False
         if key in label_of:
             if label_of[key] != level:
@@ -168,6 +214,7 @@ def generate_training_titles(seed: int = SEED) -> list[LabeledTitle]:
                 )
             source = rng.choice(foreign) if foreign and rng.random() < FOREIGN_SHARE else rng.choice(english)
             family, _, language = source.partition("@")
+            family = family.removesuffix(PARTNERS_SOURCE)
             title = rng.choice(candidates[level][source])
             if rng.random() < NOISY_SHARE:
                 title = add_posting_noise(title, language or "en", rng)

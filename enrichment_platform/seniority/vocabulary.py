@@ -1,7 +1,8 @@
 """The vocabulary training titles are composed from, read from the YAML files of resources/training/.
 
-`families.yaml` holds the job families, `levels.yaml` the level patterns and how many titles each level gets,
-`posting_noise.yaml` what scraped postings add to a title. Order matters: the generator draws in file order.
+`families.yaml` holds the job families, `levels.yaml` the level patterns (partners' titles among them) and how
+many titles each level gets, `posting_noise.yaml` what scraped postings add to a title. Order matters: the
+generator draws in file order.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Family:
     extra: dict[int, tuple[str, ...]] = field(default_factory=dict)
     lead_level: int = 3
     staff_titles: bool = False
+    # Firms of the family (law, audit, consulting) are partnerships: partners' titles are drawn for it.
+    partnership: bool = False
     translations: dict[str, Translation] = field(default_factory=dict)
 
 
@@ -51,6 +54,8 @@ class Vocabulary:
     department_patterns: dict[int, Patterns]
     # language -> level -> (role patterns, department patterns)
     language_patterns: dict[str, dict[int, tuple[Patterns, Patterns]]]
+    # language -> level -> partners' titles ({role}, {dept}), for families that are partnerships
+    partner_patterns: dict[str, dict[int, Patterns]]
     language_suffixes: dict[str, Patterns]
     sub_teams: Patterns
     locations: Patterns
@@ -72,6 +77,7 @@ def _family(name: str, entry: dict[str, Any]) -> Family:
         extra={int(level): tuple(titles) for level, titles in entry.get("extra", {}).items()},
         lead_level=int(entry.get("lead_level", 3)),
         staff_titles=bool(entry.get("staff_titles", False)),
+        partnership=bool(entry.get("partnership", False)),
         translations={
             language: Translation(_roles(translation["roles"]), tuple(translation["departments"]))
             for language, translation in entry.get("translations", {}).items()
@@ -107,6 +113,10 @@ def load_vocabulary(directory: Path = TRAINING_DIR) -> Vocabulary:
                 for level, patterns in by_level.items()
             }
             for language, by_level in levels["languages"].items()
+        },
+        partner_patterns={
+            language: _patterns_by_level(by_level)
+            for language, by_level in levels["partner_patterns"].items()
         },
         language_suffixes={
             language: tuple(suffixes) for language, suffixes in noise["language_suffixes"].items()

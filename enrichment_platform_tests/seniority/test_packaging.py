@@ -12,10 +12,12 @@ import pytest
 
 from enrichment_platform.devstack.synthetic import SYNTHETIC_FILES_PACKAGE
 from enrichment_platform.seniority.data_files import (
+    EVALUATION_FILES_PACKAGE,
     MODEL_DIR,
     MODEL_FILES_PACKAGE,
     TRAINING_DIR,
     TRAINING_FILES_PACKAGE,
+    evaluation_directory,
 )
 from enrichment_platform.seniority.model import DEFAULT_MODEL_PATH
 from enrichment_platform.seniority.training_data import DEFAULT_TRAINING_DATA_PATH
@@ -43,10 +45,12 @@ def test_data_packages_are_the_resources_folders_of_the_checkout():
     assert SETUPTOOLS["package-dir"] == {
         MODEL_FILES_PACKAGE: "resources/model",
         TRAINING_FILES_PACKAGE: "resources/training",
+        EVALUATION_FILES_PACKAGE: "resources/evaluation",
         SYNTHETIC_FILES_PACKAGE: "resources/synthetic",
     }
     assert MODEL_DIR == REPO_ROOT / "resources" / "model"
     assert TRAINING_DIR == REPO_ROOT / "resources" / "training"
+    assert evaluation_directory() == REPO_ROOT / "resources" / "evaluation"
     assert DEFAULT_MODEL_PATH.is_file() and DEFAULT_TRAINING_DATA_PATH.is_file()
 
 
@@ -92,6 +96,7 @@ def test_wheel_ships_the_model_training_data_and_vocabularies(wheel_names):
         "enrichment_platform/seniority/training_files/families.yaml",
         "enrichment_platform/seniority/training_files/levels.yaml",
         "enrichment_platform/seniority/training_files/posting_noise.yaml",
+        "enrichment_platform/seniority/evaluation_files/titles.csv",
         "enrichment_platform/devstack/synthetic_files/companies.yaml",
         "enrichment_platform/devstack/synthetic_files/titles.yaml",
         "enrichment_platform/devstack/synthetic_files/locations.yaml",
