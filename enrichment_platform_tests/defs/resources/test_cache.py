@@ -9,7 +9,7 @@ import redis
 
 from enrichment_platform.cache.admin import drop_namespace, namespaces
 from enrichment_platform.cache.connection import CacheUnavailableError, redacted_url
-from enrichment_platform.cache.keys import PAIRS_PER_BUCKET, pair_keys
+from enrichment_platform.cache.keys import KEY_DTYPE, PAIRS_PER_BUCKET, pair_keys
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.pipeline.augment import WAIT, distinct_pairs, seniority_of_pairs
@@ -116,6 +116,36 @@ def test_the_namespace_grows_itself_and_its_buckets_stay_compact_listpacks(clean
     # 0.3 MB, 1 byte per pair here.
     assert (used_memory(client) - before) / 400_000 <= 16
     assert cache.lookup("v1", stored).tolist() == levels_for(400_000).tolist()
+
+
+def crafted_keys(count: int, seed: int, first_bits: int = 0, bits: int = 0) -> np.ndarray:
+    """Random keys of table 0 whose fields start with the `bits` bits `first_bits` (to crowd one bucket)."""
+    raw = np.random.default_rng(seed).integers(0, 256, size=(count, 16), dtype=np.uint8)
+    raw[:, 0] = 0  # table 0
+    fields = raw[:, 8:].copy().view(">u8").ravel()
+    if bits:
+        keep = np.uint64((1 << (64 - bits)) - 1)
+        fields = (fields & keep) | np.uint64(first_bits << (64 - bits))
+    raw[:, 8:] = fields.astype(">u8").view(np.uint8).reshape(count, 8)
+    return raw.view(KEY_DTYPE).ravel()
+
+
+def test_a_bucket_crowded_by_chance_is_split_out_of_turn_and_stays_compact(clean_redis):
+    cache = SeniorityCache(redis_url=clean_redis)
+    client = redis.Redis.from_url(clean_redis)
+    spread = crafted_keys(8 * PAIRS_PER_BUCKET, seed=1)  # table 0 at level 3: 8 buckets of about 48
+    crowd = crafted_keys(130, seed=2, first_bits=0b111, bits=3)  # all in the last bucket, 7
+    cache.store("v1", spread, levels_for(len(spread)))
+    assert client.hmget("sen:v1:{00}", "l", "s") == [b"3", b"0"]
+
+    cache.store("v1", crowd, levels_for(130))
+    # 514 fields would split only buckets 0-2 by the average; bucket 7's 178 fields split it too.
+    assert client.hmget("sen:v1:{00}", "l", "s") == [b"4", b"0"]
+    buckets = namespace_keys(client, "v1")[1]
+    assert max(client.hlen(name) for name in buckets) <= 128
+    assert bucket_encodings(client, "v1") == {compact_encoding(client): len(buckets)}
+    assert cache.lookup("v1", crowd).tolist() == levels_for(130).tolist()
+    assert cache.lookup("v1", spread).tolist() == levels_for(len(spread)).tolist()
 
 
 def test_splits_under_concurrent_lookups_and_claims_lose_no_level_and_no_claim(clean_redis):
