@@ -86,3 +86,18 @@ local function grow(tag, l, s, n)
   call('HSET', tag, 'l', l, 's', s, 'n', n)
   overfull = -1
 end
+-- Fields the table being walked gained in this call (new levels, new claims; less those dropped).
+local added = 0
+-- visit(bucket name, first key, keys, p) on the buckets of every table's keys; a table whose fields changed
+-- records its new count, and splits what that calls for, after its walk.
+local function each_table(visit)
+  local k = 0
+  for t = 0, tables - 1 do
+    local count = table_size(t)
+    local tag, l, s, n = open_table(t)
+    added = 0
+    each_bucket(tag, l, s, k, count, visit)
+    if added ~= 0 then grow(tag, l, s, n + added) end
+    k = k + count
+  end
+end

@@ -8,7 +8,7 @@ if claim then
   owner = ARGV[8]
   token = 'c' .. (now + tonumber(ARGV[7])) .. ':' .. owner
 end
-local out, added = {}, 0
+local out = {}
 -- A field without a level: claim it for `owner` ('0') unless another owner's claim is still live ('w').
 local function settle(key, f, v)
   if v then
@@ -42,13 +42,5 @@ local function read(key, first, n, p)
   end
   if added > before then check_full(key, p) end
 end
-local k = 0
-for t = 0, tables - 1 do
-  local count = table_size(t)
-  local tag, l, s, n = open_table(t)
-  added = 0
-  each_bucket(tag, l, s, k, count, read)
-  if added > 0 then grow(tag, l, s, n + added) end
-  k = k + count
-end
+each_table(read)
 return table.concat(out)

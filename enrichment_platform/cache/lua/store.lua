@@ -1,6 +1,5 @@
 -- Store each packed key's level: ARGV[6] holds one level digit per key, in the keys' order.
 local levels = ARGV[6]
-local added = 0
 local function write(key, first, n, p)
   local k, last, before = first, first + n, added
   while k < last do
@@ -16,13 +15,5 @@ local function write(key, first, n, p)
   end
   if added > before then check_full(key, p) end
 end
-local k = 0
-for t = 0, tables - 1 do
-  local count = table_size(t)
-  local tag, l, s, n = open_table(t)
-  added = 0
-  each_bucket(tag, l, s, k, count, write)
-  if added > 0 then grow(tag, l, s, n + added) end
-  k = k + count
-end
-return k
+each_table(write)
+return #fields / 8
