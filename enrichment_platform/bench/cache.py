@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import redis
 
-from enrichment_platform.cache.admin import drop_namespace, namespaces
-from enrichment_platform.cache.keys import KEY_DTYPE, namespace_prefix
+from enrichment_platform.cache.admin import bucket_encodings, drop_namespace, namespaces
+from enrichment_platform.cache.keys import KEY_DTYPE
 from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.seniority.scale import MAX_LEVEL, MIN_LEVEL
 
@@ -103,19 +103,8 @@ def used_memory(server: redis.Redis) -> int:
 
 def non_compact_buckets(server: redis.Redis, namespace: str) -> int:
     """Buckets of the namespace that are not compact listpacks (ziplists on Redis 6)."""
-    prefix = namespace_prefix(namespace).encode()
-    names = [
-        name
-        for name in server.scan_iter(match=prefix + b"{*", count=10_000)
-        if len(name) == len(prefix) + 8  # {tt} and a 4-byte id: a bucket, not a table's state
-    ]
-    count = 0
-    for start in range(0, len(names), 10_000):
-        pipe = server.pipeline(transaction=False)
-        for name in names[start : start + 10_000]:
-            pipe.object("encoding", name)
-        count += sum(encoding not in (b"listpack", b"ziplist") for encoding in pipe.execute())
-    return count
+    encodings = bucket_encodings(server, namespace)
+    return sum(count for encoding, count in encodings.items() if encoding not in ("listpack", "ziplist"))
 
 
 def _command_stats(server: redis.Redis) -> dict[str, tuple[int, float]]:

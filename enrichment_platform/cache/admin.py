@@ -54,6 +54,29 @@ def namespaces(client: redis.Redis) -> list[NamespaceInfo]:
     return sorted(infos, key=lambda info: info.created)
 
 
+def namespace_keys(client: redis.Redis, namespace: str) -> tuple[list[bytes], list[bytes]]:
+    """A namespace's table states (`sen:<ns>:{tt}`) and its buckets (`sen:<ns>:{tt}` and a 4-byte id)."""
+    check_namespace(namespace)
+    state_length = len(tag_key(namespace, 0))
+    names = list(client.scan_iter(match=f"{namespace_prefix(namespace)}{{*", count=SCAN_COUNT))
+    return [name for name in names if len(name) == state_length], [
+        name for name in names if len(name) == state_length + 4
+    ]
+
+
+def bucket_encodings(client: redis.Redis, namespace: str) -> dict[str, int]:
+    """How many of a namespace's buckets have each encoding (compact: `listpack`, `ziplist` on Redis 6)."""
+    counts: dict[str, int] = {}
+    buckets = namespace_keys(client, namespace)[1]
+    for start in range(0, len(buckets), SCAN_COUNT):
+        pipe = client.pipeline(transaction=False)
+        for name in buckets[start : start + SCAN_COUNT]:
+            pipe.object("encoding", name)
+        for encoding in pipe.execute():
+            counts[encoding.decode()] = counts.get(encoding.decode(), 0) + 1
+    return counts
+
+
 def drop_namespace(client: redis.Redis, namespace: str) -> int:
     """Delete a namespace's buckets and meta; returns the number of keys removed."""
     check_namespace(namespace)

