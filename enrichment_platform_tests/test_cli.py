@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 import orjson
@@ -13,10 +12,10 @@ import pytest
 
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.seniority import seniority_pb2, seniority_pb2_grpc
+from enrichment_platform_tests.support.harness import REPO, materialize_date_arguments
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 T0 = 1721174400
 
 
@@ -67,19 +66,7 @@ def test_dagster_asset_materialize_processes_a_date(bucket, platform_env, proto_
         "DAGSTER_HOME": str(tmp_path / "home"),
         "ENRICHMENT_LOG_FORMAT": "json",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "enrichment_platform.definitions",
-        "--select",
-        "group:job_postings",
-        "--partition",
-        "2024-07-17",
-    ]
+    command = [sys.executable, "-m", "dagster", *materialize_date_arguments("2024-07-17")]
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
 

@@ -16,11 +16,17 @@ from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from dagster_k8s import K8sRunLauncher
 
-from enrichment_platform_tests.support.harness import DEPLOY, REPO, instance_from_file, operating_settings
+from enrichment_platform_tests.support.harness import (
+    DEPLOY,
+    REPO,
+    deploy_json,
+    instance_from_file,
+    operating_settings,
+)
 
 pytestmark = pytest.mark.integration
 
-TASK_DEFINITION = json.loads((DEPLOY / "ecs-task-definition.json").read_text())
+TASK_DEFINITION = deploy_json("ecs-task-definition.json")
 RUN_CONTAINER = TASK_DEFINITION["containerDefinitions"][0]
 RUN_ENVIRONMENT = {item["name"]: item["value"] for item in RUN_CONTAINER["environment"]}
 RUN_SECRETS = {item["name"]: item["valueFrom"] for item in RUN_CONTAINER["secrets"]}
@@ -35,8 +41,8 @@ FLOW_VARIABLES = FLOW_SECRETS | {
     "SENIORITY_MODEL_TARGET",
     "WAREHOUSE_SCHEMA",
 }
-API_TASK_DEFINITION = json.loads((DEPLOY / "ecs-api-task-definition.json").read_text())
-API_SERVICE = json.loads((DEPLOY / "ecs-api-service.json").read_text())
+API_TASK_DEFINITION = deploy_json("ecs-api-task-definition.json")
+API_SERVICE = deploy_json("ecs-api-service.json")
 # What the push API reads without a usable default in production; its keys are secrets.
 API_SECRETS = {"REDIS_URL", "ENRICHMENT_API_KEYS"}
 API_VARIABLES = API_SECRETS | {"REQUESTS_URI", "SENIORITY_MODEL_TARGET"}
@@ -295,7 +301,7 @@ def test_ecs_api_task_and_service_serve_the_api_on_one_port_with_its_health_chec
     environment = {item["name"] for item in container["environment"]}
     secrets = {item["name"] for item in container["secrets"]}
     assert API_VARIABLES <= environment | secrets and API_SECRETS <= secrets
-    execution = json.loads((DEPLOY / "iam-execution-policy.json").read_text())
+    execution = deploy_json("iam-execution-policy.json")
     for secret in container["secrets"]:  # ECS reads them for the task with the execution role
         assert allows(execution, "secretsmanager:GetSecretValue", secret["valueFrom"] + "-AbCdEf"), secret
     (balanced,) = API_SERVICE["loadBalancers"]

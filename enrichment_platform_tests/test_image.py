@@ -13,16 +13,16 @@ import orjson
 import pytest
 
 from enrichment_platform.devstack.processes import free_port
-from enrichment_platform_tests.support.harness import DEPLOY
+from enrichment_platform_tests.support.harness import DEPLOY, deploy_json, materialize_date_arguments
 
 pytestmark = [pytest.mark.image, pytest.mark.integration, pytest.mark.slow]
 
 BUILD_SCRIPT = DEPLOY / "build-image.sh"
 TAG = "localhost/enrichment-platform:image-test"
 PODMAN = ["podman", "--storage-driver=vfs"]
-RUN_CONTAINER = json.loads((DEPLOY / "ecs-task-definition.json").read_text())["containerDefinitions"][0]
+RUN_CONTAINER = deploy_json("ecs-task-definition.json")["containerDefinitions"][0]
 RUN_ENVIRONMENT = {item["name"]: item["value"] for item in RUN_CONTAINER["environment"]}
-API_CONTAINER = json.loads((DEPLOY / "ecs-api-task-definition.json").read_text())["containerDefinitions"][0]
+API_CONTAINER = deploy_json("ecs-api-task-definition.json")["containerDefinitions"][0]
 # The session's S3 endpoint and its credentials stand in for the task role.
 AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
 JUL17 = 1721174400
@@ -162,17 +162,7 @@ def test_image_materializes_a_date_against_the_local_services(
         env[name] = RUN_ENVIRONMENT[name]
     assert set(variable_names(RUN_CONTAINER)) <= env.keys()
 
-    materialize = [
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "enrichment_platform.definitions",
-        "--select",
-        "group:job_postings",
-        "--partition",
-        "2024-07-17",
-    ]
+    materialize = ["dagster", *materialize_date_arguments("2024-07-17")]
     completed = root.run(materialize, env, timeout=600)
     assert completed.returncode == 0, completed.stderr[-5000:]
 

@@ -1,5 +1,6 @@
 """Running the real flow in tests: the test bucket, one-partition runs, their metadata, sensor ticks."""
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -53,6 +54,25 @@ def run_flow(instance, partition_key: str, full_refresh: bool = False, resources
         run_config=run_config,
         raise_on_error=False,
     )
+
+
+def deploy_json(name: str) -> dict:
+    """A JSON configuration of resources/deploy/ (task definitions, services, policies)."""
+    return json.loads((DEPLOY / name).read_text())
+
+
+def materialize_date_arguments(date: str) -> list[str]:
+    """What follows `dagster` to materialize the daily job-postings assets of one date, as operators do."""
+    return [
+        "asset",
+        "materialize",
+        "-m",
+        "enrichment_platform.definitions",
+        "--select",
+        "group:job_postings",
+        "--partition",
+        date,
+    ]
 
 
 def process_request(instance, erid: str):
