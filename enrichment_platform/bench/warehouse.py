@@ -19,10 +19,9 @@ from psycopg import sql
 
 from enrichment_platform.bench.data import Universe, generate_file
 from enrichment_platform.devstack.postgres_server import start_postgres
-from enrichment_platform.pipeline.incremental import FILES_IN_FLIGHT
 from enrichment_platform.postings.parse import parse_postings, quarantine_jsonl
 from enrichment_platform.postings.template import fill_seniority, seniority_template
-from enrichment_platform.warehouse.loader import Warehouse
+from enrichment_platform.warehouse.loader import FILES_LOADED_AT_ONCE, Warehouse
 
 SCHEMA = "bench"
 DAY = date(2024, 7, 17)
@@ -105,7 +104,7 @@ def load_pass(url: str, files: list[DayFile]) -> dict:
                 "rows"
             ]
 
-        with ThreadPoolExecutor(FILES_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(FILES_LOADED_AT_ONCE) as pool:
             rows = sum(pool.map(load, files))
         indexing_started = time.perf_counter()
         warehouse.finish(DAY)

@@ -104,11 +104,18 @@ class MotoProcessService(LocalService):
 
 
 def start_moto_server_process(
-    port: int, workdir: str | Path | None = None, timeout: float = 30.0, all_services: bool = False
+    port: int,
+    workdir: str | Path | None = None,
+    timeout: float = 30.0,
+    all_services: bool = False,
+    latency_ms: int = 0,
 ) -> MotoProcessService:
     """Run a local S3 API endpoint on 127.0.0.1:`port` in a process of its own, logging to `workdir`, and wait
-    until it answers: moto's S3 backend served with keep-alive (devstack/s3_endpoint.py), or with
-    `all_services` the `moto_server` command (every AWS service moto has, one connection per request)."""
+    until it answers: moto's S3 backend served with keep-alive (devstack/s3_endpoint.py; each answer delayed
+    by `latency_ms`), or with `all_services` the `moto_server` command (every AWS service moto has, one
+    connection per request)."""
+    if latency_ms and all_services:
+        raise ValueError("latency_ms needs the S3 endpoint (all_services=False): moto_server has no delay")
     directory, temporary = service_workdir(workdir, "moto")
     if all_services:
         script = Path(sys.executable).with_name("moto_server")
@@ -123,6 +130,8 @@ def start_moto_server_process(
             LOCALHOST,
             "--port",
             str(port),
+            "--latency-ms",
+            str(latency_ms),
         ]
     process = spawn(
         "moto_server", command, directory / "moto_server.log", env={**os.environ, "PYTHONUNBUFFERED": "1"}

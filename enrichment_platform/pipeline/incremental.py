@@ -22,12 +22,11 @@ from enrichment_platform.pipeline.dead_letter import (
 from enrichment_platform.pipeline.manifest import Manifest
 from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, PipelineStorage, S3UnavailableError
 from enrichment_platform.pipeline.workers import CpuWorkers
+from enrichment_platform.settings import setting
 from enrichment_platform.warehouse.connection import WarehouseUnavailableError
 
 CHECKPOINT_SECONDS = 30.0
 PROGRESS_SECONDS = 10.0
-# Files in flight at once: their downloads, uploads, Redis and model calls overlap each other's Python work.
-FILES_IN_FLIGHT = 4
 # Broken infrastructure: retrying one file cannot help, so the step fails and Dagster retries it. A worker
 # process that died (killed, out of memory) breaks its pool for every file after it, so it counts too.
 INFRASTRUCTURE_ERRORS = (
@@ -64,13 +63,14 @@ def process_pending_files(
     process_file: Callable[[str], dict],
     workers: CpuWorkers | None = None,
     before_checkpoint: Callable[[], None] = lambda: None,
+    in_flight: int | None = None,
 ) -> FileRun:
     """Call `process_file(name)` for each input whose version is not yet in the manifest of `asset_name`'s
     partition `partition_key`, with progress logged to `log`; the facts it returns are recorded, and the
     manifest is written every 30 s and at the end. `workers`, when given, are started for the pending files
     (process_file hands them its CPU-bound part) and closed after.
     `before_checkpoint()` is called before each manifest write, so that what recorded facts point to is
-    written first.
+    written first. `in_flight` files are processed at once (default: ENRICHMENT_FILES_IN_FLIGHT).
 
     A file that fails FILE_ATTEMPTS times is dead-lettered (an object under `storage.dead_letters`, not in the
     manifest, so the next run tries it again) and the others go on; infrastructure errors, and several files
@@ -96,7 +96,8 @@ def process_pending_files(
     streak = FailureStreak()
     last_checkpoint = last_progress = time.perf_counter()
     attempt = partial(attempt_file, process_file, infrastructure=INFRASTRUCTURE_ERRORS)
-    with closing(workers), closing(_in_order(attempt, pending)) as outcomes:
+    in_order = _in_order(attempt, pending, in_flight or files_in_flight())
+    with closing(workers), closing(in_order) as outcomes:
         for name, outcome in outcomes:
             if isinstance(outcome, FileFailure):
                 log.error(
@@ -133,17 +134,26 @@ def process_pending_files(
     return run
 
 
+def files_in_flight() -> int:
+    """Files a step processes at once (ENRICHMENT_FILES_IN_FLIGHT, at least 1)."""
+    value = setting("ENRICHMENT_FILES_IN_FLIGHT")
+    try:
+        return max(int(value), 1)
+    except ValueError:
+        raise ValueError(f"ENRICHMENT_FILES_IN_FLIGHT must be a number of files, not {value!r}") from None
+
+
 def _in_order(
-    process_file: Callable[[str], dict | FileFailure], names: list[str]
+    process_file: Callable[[str], dict | FileFailure], names: list[str], in_flight_limit: int
 ) -> Iterator[tuple[str, dict | FileFailure]]:
-    """(name, outcome) in the order of `names`, with up to FILES_IN_FLIGHT files processed at once; on the
+    """(name, outcome) in the order of `names`, with up to `in_flight_limit` files processed at once; on the
     first failure the files not yet started are cancelled and the error is raised."""
-    pool = ThreadPoolExecutor(max_workers=FILES_IN_FLIGHT, thread_name_prefix="file")
+    pool = ThreadPoolExecutor(max_workers=in_flight_limit, thread_name_prefix="file")
     in_flight: deque[tuple[str, Future]] = deque()
     try:
         for name in names:
             in_flight.append((name, pool.submit(process_file, name)))
-            if len(in_flight) >= 2 * FILES_IN_FLIGHT:
+            if len(in_flight) >= 2 * in_flight_limit:
                 done_name, future = in_flight.popleft()
                 yield done_name, future.result()
         while in_flight:

@@ -28,6 +28,9 @@ from enrichment_platform.warehouse.schema import (
     partition_name,
 )
 
+# Files loaded at once, each in its own transaction and connection: PostgreSQL's CPU, not waiting, bounds a
+# load, so more would only add connections.
+FILES_LOADED_AT_ONCE = 4
 _QUARANTINE_COPIED = ("posting_date", "source_file", "line_number", "error", "raw", "raw_altered")
 
 

@@ -1,12 +1,13 @@
 """The local S3 API endpoint, in this process or its own, round-trips an object and stops."""
 
 import os
+import time
 
 import boto3
 import botocore.config
 import pytest
 
-from enrichment_platform.devstack import s3_server
+from enrichment_platform.devstack import s3_endpoint, s3_server
 from enrichment_platform.devstack.processes import free_port, port_answers
 
 pytestmark = pytest.mark.integration
@@ -64,3 +65,23 @@ def test_the_endpoint_stores_an_empty_object_as_s3_does(tmp_path, monkeypatch):
         )
         client.put_object(Bucket="devstack", Key="empty.jsonl", Body=b"")
         assert client.get_object(Bucket="devstack", Key="empty.jsonl")["Body"].read() == b""
+
+
+def test_the_endpoint_delays_every_answer_by_the_latency_set(tmp_path, monkeypatch):
+    for name, value in s3_server.local_aws_env("unused").items():
+        monkeypatch.setenv(name, value)
+    with s3_server.start_moto_server_process(free_port(), tmp_path, latency_ms=300) as service:
+        s3_server.ensure_bucket(service.endpoint_url, "devstack")
+        client = boto3.client("s3", endpoint_url=service.endpoint_url)
+        client.put_object(Bucket="devstack", Key="a.jsonl", Body=b"{}\n")
+
+        def seconds_of_a_get() -> float:
+            started = time.perf_counter()
+            client.get_object(Bucket="devstack", Key="a.jsonl")["Body"].read()
+            return time.perf_counter() - started
+
+        assert seconds_of_a_get() >= 0.3
+        s3_endpoint.set_latency(service.endpoint_url, 0)
+        assert seconds_of_a_get() < 0.25
+        s3_endpoint.set_latency(service.endpoint_url, 500)
+        assert seconds_of_a_get() >= 0.5

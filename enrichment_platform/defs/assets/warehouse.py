@@ -17,6 +17,7 @@ from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
 from enrichment_platform.pipeline.hand_off import LocalStage, remove_warehouse_inputs, warehouse_inputs
 from enrichment_platform.pipeline.incremental import process_pending_files
+from enrichment_platform.warehouse.loader import FILES_LOADED_AT_ONCE
 
 ASSET_NAME = "postings_warehouse"
 
@@ -77,7 +78,14 @@ def postings_warehouse(
         # An unreachable database or tables of other columns fail the step here.
         loader.prepare(day)
         run = process_pending_files(
-            ASSET_NAME, partition_key, context.log, storage, sources, config.full_refresh, load_file
+            ASSET_NAME,
+            partition_key,
+            context.log,
+            storage,
+            sources,
+            config.full_refresh,
+            load_file,
+            in_flight=FILES_LOADED_AT_ONCE,
         )
         indexing_started = time.perf_counter()
         loader.finish(day)  # the day's indexes, built after its rows when the day was empty

@@ -5,14 +5,43 @@ import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+import boto3
 import dagster as dg
+from botocore.config import Config
 from dagster_aws.s3 import S3Resource
+from dagster_aws.s3.utils import construct_boto_client_retry_config, disable_signing
 from pydantic import PrivateAttr
 
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_file
+from enrichment_platform.pipeline.incremental import files_in_flight
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.pipeline.manifest import Manifest
 from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, MANIFEST_NAME, S3AccessError, s3_errors
+
+# Connections beyond the files in flight: the step's own requests (manifests, staging) beside theirs.
+STEP_CONNECTIONS = 4
+
+
+def s3_client(s3: S3Resource, connections: int) -> Any:
+    """The S3 client S3Resource.get_client makes, with a pool of `connections` (botocore keeps 10 and would
+    open and drop a connection for each request beyond them)."""
+    session = boto3.session.Session(profile_name=s3.profile_name)
+    retries = construct_boto_client_retry_config(s3.max_attempts)
+    config = retries.merge(Config(max_pool_connections=connections))
+    client = session.client(
+        "s3",
+        region_name=s3.region_name,
+        use_ssl=s3.use_ssl,
+        verify=s3.verify,
+        endpoint_url=s3.endpoint_url,
+        aws_access_key_id=s3.aws_access_key_id,
+        aws_secret_access_key=s3.aws_secret_access_key,
+        aws_session_token=s3.aws_session_token,
+        config=config,
+    )
+    if s3.use_unsigned_session:
+        client.meta.events.register("choose-signer.s3.*", disable_signing)
+    return client
 
 
 class PostingsStorage(dg.ConfigurableResource):
@@ -29,7 +58,7 @@ class PostingsStorage(dg.ConfigurableResource):
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = self.s3.get_client()
+            self._client = s3_client(self.s3, files_in_flight() + STEP_CONNECTIONS)
         return self._client
 
     @property
