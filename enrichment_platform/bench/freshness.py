@@ -207,9 +207,9 @@ def measure(config: FreshnessConfig, home: Path, today: str, new_files: list) ->
         wait_for_runs(instance, 300.0)
         runs = run_times(instance, [today, yesterday], measured_from)
     baseline = file_breakdown(
-        baseline_name, watch.landed[baseline_name], watch.visible.get(baseline_name), runs
+        baseline_name, yesterday, watch.landed[baseline_name], watch.visible.get(baseline_name), runs
     )
-    rows = [file_breakdown(name, watch.landed[name], watch.visible.get(name), runs) for name in names]
+    rows = [file_breakdown(name, today, watch.landed[name], watch.visible.get(name), runs) for name in names]
     return {"rows": rows, "baseline": baseline, "runs": [run.__dict__ for run in runs]}
 
 

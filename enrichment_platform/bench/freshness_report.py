@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import numpy as np
 
+RAW_STEP = "raw_job_postings"
 EXPORT_STEP = "exported_job_postings"
 EVENTS = (
     dg.DagsterEventType.RUN_DEQUEUED,
@@ -72,22 +73,37 @@ def run_times(instance: dg.DagsterInstance, partitions: list[str], created_after
     return sorted(found, key=lambda times: times.created)
 
 
-def file_breakdown(name: str, landed: float, visible: float | None, runs: list[RunTimes]) -> dict:
-    """A file's latency and where it went: waiting for the tick that requested its run, the queue, the run's
-    start-up, and the run's steps up to the end of the export."""
+def file_breakdown(
+    name: str, partition: str, landed: float, visible: float | None, runs: list[RunTimes]
+) -> dict:
+    """A file's latency and where it went in the run that processed it (the first whose raw step started after
+    it landed: a run requested for earlier files takes along the files that landed before its listing): from
+    landing to that run's creation (negative for such a run), the queue, the run's start-up, and its steps up
+    to the end of the export."""
     run = next(
-        (r for r in runs if r.newest_file >= name and r.created >= landed - 1 and r.status == "SUCCESS"),
+        (
+            r
+            for r in runs
+            if r.partition == partition
+            and r.status == "SUCCESS"
+            and r.steps.get(RAW_STEP, [0.0])[0] >= landed
+        ),
         None,
     )
-    row = {"file": name, "latency_seconds": round(visible - landed, 2) if visible else None}
+    row = {
+        "file": name,
+        "landed": round(landed, 3),
+        "visible": round(visible, 3) if visible else None,
+        "latency_seconds": round(visible - landed, 2) if visible else None,
+    }
     if run is None:
         return row
     export_end = run.steps.get(EXPORT_STEP, [0.0, 0.0])[1]
     row.update(
         {
             "run_id": run.run_id,
-            "files_in_run": run.new_files,
-            "tick_wait_seconds": round(run.created - landed, 2),
+            "files_requested_for_run": run.new_files,
+            "run_created_after_landing_seconds": round(run.created - landed, 2),
             "queue_seconds": round((run.dequeued or run.created) - run.created, 2),
             "start_up_seconds": round(run.started - (run.dequeued or run.created), 2)
             if run.started
@@ -109,7 +125,7 @@ def summarize(rows: list[dict], baseline: dict | None) -> dict:
     file into an empty partition)."""
     latencies = [row["latency_seconds"] for row in rows if row["latency_seconds"] is not None]
     parts = (
-        "tick_wait_seconds",
+        "run_created_after_landing_seconds",
         "queue_seconds",
         "start_up_seconds",
         "steps_to_export_seconds",
@@ -160,13 +176,15 @@ def markdown(config: dict, summary: dict, rows: list[dict]) -> str:
         lines.append(f"| {key} | {seconds} s | {base_steps.get(key, '—')} s |")
     lines += [
         "",
-        "| file | latency | tick wait | queue | start-up | steps to export | run | files in run |",
+        "| file | latency | run created after landing | queue | start-up | steps to export | run | files "
+        "requested |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['file']} | {row['latency_seconds']} | {row.get('tick_wait_seconds')} | "
+            f"| {row['file']} | {row['latency_seconds']} | {row.get('run_created_after_landing_seconds')} | "
             f"{row.get('queue_seconds')} | {row.get('start_up_seconds')} | "
-            f"{row.get('steps_to_export_seconds')} | {row.get('run_seconds')} | {row.get('files_in_run')} |"
+            f"{row.get('steps_to_export_seconds')} | {row.get('run_seconds')} | "
+            f"{row.get('files_requested_for_run')} |"
         )
     return "\n".join(lines) + "\n"
