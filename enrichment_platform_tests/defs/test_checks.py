@@ -42,6 +42,8 @@ def test_checks_name_the_files_that_were_not_processed(bucket, instance):
     bucket.put("job-postings-raw", "1721174401.jsonl", LINE)
     assert run_flow(instance, DAY).success
     bucket.put("job-postings-raw", "1721174402.jsonl", LINE)  # landed after the run
+    validated = dg.materialize([FLOW[0]], partition_key=DAY, resources=default_resources(), instance=instance)
+    assert validated.success  # validated, then neither augmented nor exported
 
     evaluations = run_checks(instance, [conservation, one_output_per_input])
 
