@@ -10,6 +10,7 @@ RAW_STEP = "raw_job_postings"
 EXPORT_STEP = "exported_job_postings"
 EVENTS = (
     dg.DagsterEventType.RUN_DEQUEUED,
+    dg.DagsterEventType.RUN_STARTING,
     dg.DagsterEventType.RUN_START,
     dg.DagsterEventType.RUN_SUCCESS,
     dg.DagsterEventType.RUN_FAILURE,
@@ -61,6 +62,8 @@ def run_times(instance: dg.DagsterInstance, partitions: list[str], created_after
                 event_type, at = entry.dagster_event.event_type, entry.timestamp
                 if event_type == dg.DagsterEventType.RUN_DEQUEUED:
                     times.dequeued = at
+                elif event_type == dg.DagsterEventType.RUN_STARTING and not times.dequeued:
+                    times.dequeued = at  # launched: the coordinator took it off the queue
                 elif event_type == dg.DagsterEventType.RUN_START:
                     times.started = at
                 elif event_type in (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE):
