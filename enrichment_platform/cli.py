@@ -19,6 +19,7 @@ BENCH_NEEDS = {
     "flow": {"psutil": "bench", "matplotlib": "bench", "moto": "local"},
     "s3": {"psutil": "bench", "moto": "local"},
     "api": {"moto": "local"},
+    "freshness": {"moto": "local"},
 }
 
 
@@ -146,6 +147,20 @@ def api_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(run_api_bench(config)), flush=True)
 
 
+def freshness_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("freshness")
+    from enrichment_platform.bench.freshness import FreshnessConfig, run_freshness_bench
+
+    config = FreshnessConfig(
+        history_files=arguments.history_files,
+        files=arguments.files,
+        interval=arguments.interval,
+        lines=arguments.lines,
+        results_dir=arguments.results_dir,
+    )
+    print(json.dumps(run_freshness_bench(config)), flush=True)
+
+
 def api(arguments: argparse.Namespace) -> None:
     from enrichment_platform.api.app import serve
 
@@ -231,6 +246,16 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     api_load.add_argument("--lines", type=int, default=1_000, help="lines per part")
     api_load.add_argument("--capacity", type=int, default=0, help="the model's pairs/s (0: unlimited)")
     api_load.set_defaults(handler=api_bench)
+    freshness = bench.add_parser(
+        "freshness",
+        help="latency from a file landing to its output at the end of a day, with the sensor and the daemon",
+    )
+    freshness.add_argument("--history-files", type=int, default=1440, help="files already in the day")
+    freshness.add_argument("--files", type=int, default=30, help="new files landing (timed)")
+    freshness.add_argument("--interval", type=float, default=15.0, help="seconds between new files")
+    freshness.add_argument("--lines", type=int, default=5555, help="lines per file (default 5555)")
+    freshness.add_argument("--results-dir", type=Path, default=Path("results"))
+    freshness.set_defaults(handler=freshness_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

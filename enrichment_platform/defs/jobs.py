@@ -10,15 +10,17 @@ from enrichment_platform.defs.assets.summary import seniority_daily_summary
 from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.partitions import daily_partitions, pushed_requests
 
+# The day's postings from raw files to the warehouse; the job adds the day's summary after them.
+DAILY_FLOW_ASSETS = (
+    raw_job_postings,
+    seniority_augmented_postings,
+    exported_job_postings,
+    postings_warehouse,
+)
+
 enrich_postings_job = dg.define_asset_job(
     name="enrich_postings_job",
-    selection=dg.AssetSelection.assets(
-        raw_job_postings,
-        seniority_augmented_postings,
-        exported_job_postings,
-        postings_warehouse,
-        seniority_daily_summary,
-    ),
+    selection=dg.AssetSelection.assets(*DAILY_FLOW_ASSETS, seniority_daily_summary),
     partitions_def=daily_partitions,
     description="Validate, augment and export the raw job postings of one UTC day, load them into the "
     "warehouse and refresh the day's seniority summary.",

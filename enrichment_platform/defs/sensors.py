@@ -5,7 +5,7 @@ import time
 import dagster as dg
 import xxhash
 
-from enrichment_platform.arrivals.file_names import partition_window
+from enrichment_platform.arrivals.file_names import partition_key_for_timestamp, partition_window
 from enrichment_platform.arrivals.s3_events import announced_files
 from enrichment_platform.arrivals.scan import (
     ArrivalCursor,
@@ -17,6 +17,7 @@ from enrichment_platform.arrivals.scan import (
 from enrichment_platform.defs.jobs import enrich_postings_job
 from enrichment_platform.defs.resources.queue import RawPostingsQueue
 from enrichment_platform.defs.resources.s3 import PostingsStorage
+from enrichment_platform.defs.summary_refresh import flow_selection, summary_runs
 from enrichment_platform.settings import setting
 
 MAX_NAMES_IN_LOG = 10
@@ -122,15 +123,20 @@ def _warn(
 def _result(
     context: dg.SensorEvaluationContext, arrivals: Arrivals, cursor: str, skip: str
 ) -> dg.SensorResult:
-    """One run request per date, keyed by the date and its new file names (Dagster launches a key once)."""
+    """One run request per date, keyed by the date and its new file names (Dagster launches a key once), with
+    the day's summary when it is due; and runs of the summary alone where it is behind (`summary_refresh`)."""
+    now = time.time()
+    today = partition_key_for_timestamp(int(now))
     run_requests = [
         dg.RunRequest(
             run_key=f"{partition_key}:{xxhash.xxh3_64_hexdigest(' '.join(names).encode())}",
             partition_key=partition_key,
+            asset_selection=flow_selection(context.instance, partition_key, today, now),
             tags={"enrichment/new_files": str(len(names)), "enrichment/newest_file": names[-1]},
         )
         for partition_key, names in arrivals.by_partition.items()
     ]
+    run_requests += summary_runs(context.instance, set(arrivals.by_partition), now)
     if run_requests:
         context.log.info(
             "new raw files: "

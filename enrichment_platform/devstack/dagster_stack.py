@@ -12,6 +12,7 @@ import shutil
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,12 +92,18 @@ class DagsterStack(LocalService):
 
 
 def start_dagster(
-    ui_port: int, dagster_home: Path, logs: Path, env: dict[str, str], timeout: float = 180.0
+    ui_port: int,
+    dagster_home: Path,
+    logs: Path,
+    env: dict[str, str],
+    timeout: float = 180.0,
+    before_daemon: Callable[[str], None] | None = None,
 ) -> DagsterStack:
     """Start the code server, the webserver on 127.0.0.1:`ui_port` and the daemon; return once the UI answers.
 
-    `env` is every process' environment (DAGSTER_HOME and the platform's settings). Raises UIPortTakenError
-    when the UI's port is in use, before anything starts.
+    `env` is every process' environment (DAGSTER_HOME and the platform's settings); `before_daemon(ui_url)`,
+    when given, runs once the UI answers and before the daemon ticks any sensor. Raises UIPortTakenError when
+    the UI's port is in use, before anything starts.
     """
     if not port_free(ui_port):
         raise UIPortTakenError(ui_port_taken_message(ui_port))
@@ -161,6 +168,8 @@ def start_dagster(
             )
         except PortTakenError as error:
             raise UIPortTakenError(ui_port_taken_message(ui_port)) from error
+        if before_daemon is not None:
+            before_daemon(stack.ui_url)
         start("dagster-daemon")
     except BaseException:
         stack.stop()

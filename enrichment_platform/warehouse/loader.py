@@ -137,10 +137,13 @@ class Warehouse:
             except psycopg.DataError:
                 rows.altered[index] = reserialized(rows.lines[index])
 
-    def row_counts(self, day: date) -> dict[str, tuple[int, int]]:
-        """File name -> (job_postings rows, quarantined_lines rows) of `day`."""
+    def row_counts(self, day: date, files: list[str] | None = None) -> dict[str, tuple[int, int]]:
+        """File name -> (job_postings rows, quarantined_lines rows) of `day`, of every file or of `files`."""
         counts: dict[str, list[int]] = {}
-        query = "SELECT source_file, count(*) FROM {} WHERE posting_date = %s GROUP BY source_file"
+        query = "SELECT source_file, count(*) FROM {} WHERE posting_date = %s"
+        query += "" if files is None else " AND source_file = ANY(%s)"
+        query += " GROUP BY source_file"
+        parameters = (day,) if files is None else (day, files)
         with database_errors(self.url, f"counting the rows of {day} in schema {self.schema}"):
             connection = self._connection()
             exists = "SELECT to_regclass(%s) IS NOT NULL"
@@ -148,7 +151,7 @@ class Warehouse:
             if not connection.execute(exists, (table_name,)).fetchone()[0]:
                 return {}  # nothing loaded into this schema yet
             for index, table in enumerate((POSTINGS_TABLE, QUARANTINE_TABLE)):
-                for name, count in connection.execute(sql.SQL(query).format(self._table(table)), (day,)):
+                for name, count in connection.execute(sql.SQL(query).format(self._table(table)), parameters):
                     counts.setdefault(name, [0, 0])[index] = count
         return {name: (postings, quarantined) for name, (postings, quarantined) in counts.items()}
 

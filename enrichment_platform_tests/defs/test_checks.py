@@ -42,6 +42,8 @@ def test_checks_name_the_files_that_were_not_processed(bucket, instance):
     bucket.put("job-postings-raw", "1721174401.jsonl", LINE)
     assert run_flow(instance, DAY).success
     bucket.put("job-postings-raw", "1721174402.jsonl", LINE)  # landed after the run
+    validated = dg.materialize([FLOW[0]], partition_key=DAY, resources=default_resources(), instance=instance)
+    assert validated.success  # validated, then neither augmented nor exported
 
     evaluations = run_checks(instance, [conservation, one_output_per_input])
 
@@ -52,6 +54,17 @@ def test_checks_name_the_files_that_were_not_processed(bucket, instance):
     )
     assert not evaluations["one_output_per_input"].passed
     assert "1721174402.jsonl: no output" in evaluations["one_output_per_input"].metadata["problems"].value
+
+
+def test_a_file_landing_after_the_runs_raw_step_fails_no_check_of_that_run(bucket, instance):
+    bucket.put("job-postings-raw", "1721174401.jsonl", LINE)
+    assert run_flow(instance, DAY).success
+    bucket.put("job-postings-raw", "1721174402.jsonl", LINE)  # not seen by the raw step of the run below
+
+    evaluations = run_checks(instance, [conservation, one_output_per_input], assets=[FLOW[2]])
+
+    assert evaluations["conservation"].passed  # blocking: failing would hold back the run's exports
+    assert evaluations["one_output_per_input"].passed
 
 
 def test_out_of_range_seniority_fails_its_check(bucket, instance):

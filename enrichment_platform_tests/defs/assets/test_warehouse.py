@@ -76,6 +76,14 @@ def table(warehouse, name: str) -> list[dict]:
         return cursor.execute(query.format(sql.Identifier(schema, name))).fetchall()
 
 
+def delete_second_row(warehouse, name: str) -> None:
+    """Remove a file's second posting from job_postings behind the loader's back."""
+    url, schema = warehouse
+    with psycopg.connect(url, autocommit=True) as connection:
+        delete = sql.SQL("DELETE FROM {} WHERE source_file = %s AND line_number = 2")
+        connection.execute(delete.format(sql.Identifier(schema, "job_postings")), (name,))
+
+
 def check_result(result) -> dg.AssetCheckEvaluation:
     (evaluation,) = [
         e for e in result.get_asset_check_evaluations() if e.check_name == "warehouse_rows_match_files"
@@ -214,16 +222,30 @@ def test_rows_missing_from_the_warehouse_fail_the_check_naming_the_file(bucket, 
     bucket.put(RAW, NAME_A, FILE_A)
     bucket.put(RAW, NAME_B, FILE_B)
     assert run_with_warehouse(instance).success
-    url, schema = warehouse
-    with psycopg.connect(url, autocommit=True) as connection:
-        delete = sql.SQL("DELETE FROM {} WHERE source_file = %s AND line_number = 2")
-        connection.execute(delete.format(sql.Identifier(schema, "job_postings")), (NAME_B,))
+    delete_second_row(warehouse, NAME_B)
 
     evaluation = check_result(run_with_warehouse(instance))
 
     assert not evaluation.passed
     problems = evaluation.metadata["problems"].value
     assert f"{NAME_B}: 1 rows for 2 exported lines" in problems and NAME_A not in problems
+
+
+def test_a_run_checks_the_rows_of_the_files_it_loaded_and_a_run_loading_none_the_whole_day(
+    bucket, instance, warehouse
+):
+    bucket.put(RAW, NAME_A, FILE_A)
+    bucket.put(RAW, NAME_B, FILE_B)
+    assert run_with_warehouse(instance).success
+    delete_second_row(warehouse, NAME_B)
+
+    bucket.put(RAW, NAME_C, posting("Hooli", "VP Engineering", 6))
+    one_new = check_result(run_with_warehouse(instance))
+    nothing_new = check_result(run_with_warehouse(instance))
+
+    assert one_new.passed and one_new.metadata["files_checked"].value == 1
+    assert not nothing_new.passed and nothing_new.metadata["files_checked"].value == 3
+    assert NAME_B in nothing_new.metadata["problems"].value
 
 
 def test_an_unreachable_database_fails_the_step_naming_it(bucket, instance, warehouse, monkeypatch):
