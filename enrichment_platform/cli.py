@@ -126,6 +126,7 @@ def flow_bench(arguments: argparse.Namespace) -> None:
         zipf_exponent=arguments.zipf,
         cold_files=arguments.cold_files,
         capacity=arguments.capacity,
+        s3_latency_ms=arguments.s3_latency_ms,
         results_dir=arguments.results_dir,
     )
     print(json.dumps(run_flow_bench(config)), flush=True)
@@ -234,6 +235,9 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     flow.add_argument("--zipf", type=float, default=1.1, help="popularity exponent of the pairs")
     flow.add_argument("--cold-files", type=int, default=20, help="files of the capped-model cold pass")
     flow.add_argument("--capacity", type=int, default=1000, help="model capacity for the cold pass, pairs/s")
+    flow.add_argument(
+        "--s3-latency-ms", type=int, default=0, help="delay every S3 answer by this many ms (distant S3: 30)"
+    )
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)
     api_load = bench.add_parser(

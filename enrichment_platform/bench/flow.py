@@ -58,6 +58,7 @@ class BenchConfig:
     zipf_exponent: float = 1.1
     cold_files: int = 20
     capacity: int = 1000
+    s3_latency_ms: int = 0  # every S3 answer delayed by this much, as a distant S3's
     seed: int = 7
     results_dir: Path = REPO / "results"
     data_dir: Path = REPO / ".local" / "bench-data"
@@ -172,7 +173,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
 
     with (
         start_redis(work / "redis") as redis_service,
-        start_moto_server_process(free_port(), work / "moto") as s3,
+        start_moto_server_process(free_port(), work / "moto", latency_ms=config.s3_latency_ms) as s3,
         start_model_server(capacity=0, workdir=work / "model-fast") as fast_model,
         start_model_server(capacity=config.capacity, workdir=work / "model-capped") as capped_model,
         start_postgres(work / "postgres") as postgres,
