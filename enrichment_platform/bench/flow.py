@@ -120,6 +120,34 @@ def upload(files, prefix: str) -> None:
         client.put_object(Bucket=BUCKET, Key=f"{prefix}{name}", Body=data)
 
 
+def bench_environment(
+    home: Path,
+    bucket: str,
+    s3_url: str,
+    redis_url: str,
+    warehouse_url: str,
+    warehouse_schema: str,
+    partitions_start: str,
+) -> dict[str, str]:
+    """Make a benchmark's Dagster home (the checkout's dagster.yaml) and return its processes' environment:
+    this one's, with the platform's settings pointing at the benchmark's own services and bucket."""
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        **local_aws_env(s3_url),
+        "DAGSTER_HOME": str(home),
+        "REDIS_URL": redis_url,
+        "RAW_POSTINGS_URI": f"s3://{bucket}/raw/",
+        "AUGMENTED_POSTINGS_URI": f"s3://{bucket}/mod/",
+        "QUARANTINE_URI": f"s3://{bucket}/quarantine/",
+        "STAGING_URI": f"s3://{bucket}/staging/",
+        "PARTITIONS_START_DATE": partitions_start,
+        "WAREHOUSE_URL": warehouse_url,
+        "WAREHOUSE_SCHEMA": warehouse_schema,
+    }
+
+
 def run_partition(
     env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]
 ) -> tuple[float, dict, float]:
@@ -181,21 +209,15 @@ def run_flow_bench(config: BenchConfig) -> dict:
         os.environ.update(local_aws_env(s3.endpoint_url))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         home = work / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-        env = {
-            **os.environ,
-            **local_aws_env(s3.endpoint_url),
-            "DAGSTER_HOME": str(home),
-            "REDIS_URL": redis_service.url,
-            "RAW_POSTINGS_URI": f"s3://{BUCKET}/raw/",
-            "AUGMENTED_POSTINGS_URI": f"s3://{BUCKET}/mod/",
-            "QUARANTINE_URI": f"s3://{BUCKET}/quarantine/",
-            "STAGING_URI": f"s3://{BUCKET}/staging/",
-            "PARTITIONS_START_DATE": "2024-07-01",
-            "WAREHOUSE_URL": postgres.libpq_url,
-            "WAREHOUSE_SCHEMA": WAREHOUSE_SCHEMA,
-        }
+        env = bench_environment(
+            home,
+            BUCKET,
+            s3.endpoint_url,
+            redis_service.url,
+            postgres.libpq_url,
+            WAREHOUSE_SCHEMA,
+            "2024-07-01",
+        )
         print("[bench] uploading ...", flush=True)
         upload(day + cold + one, "raw/")
         redis_client = redis.Redis.from_url(redis_service.url)

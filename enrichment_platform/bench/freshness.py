@@ -26,7 +26,7 @@ import dagster as dg
 
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_timestamp
 from enrichment_platform.bench.data import Universe
-from enrichment_platform.bench.flow import REPO, BenchConfig, day_files
+from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, day_files
 from enrichment_platform.bench.freshness_history import (
     JOB_ASSETS,
     sensor_cursor_after,
@@ -242,20 +242,17 @@ def run_freshness_bench(config: FreshnessConfig) -> dict:
             client = boto3.client("s3")
             client.create_bucket(Bucket=BUCKET)
             home = work / "dagster_home"
-            home.mkdir()
-            shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+            partitions_start = (date.fromisoformat(today) - timedelta(days=30)).isoformat()
             env = {
-                **os.environ,
-                **local_aws_env(s3.endpoint_url),
-                "DAGSTER_HOME": str(home),
-                "REDIS_URL": redis_service.url,
-                "RAW_POSTINGS_URI": f"s3://{BUCKET}/raw/",
-                "AUGMENTED_POSTINGS_URI": f"s3://{BUCKET}/mod/",
-                "QUARANTINE_URI": f"s3://{BUCKET}/quarantine/",
-                "STAGING_URI": f"s3://{BUCKET}/staging/",
-                "PARTITIONS_START_DATE": (date.fromisoformat(today) - timedelta(days=30)).isoformat(),
-                "WAREHOUSE_URL": postgres.libpq_url,
-                "WAREHOUSE_SCHEMA": "bench",
+                **bench_environment(
+                    home,
+                    BUCKET,
+                    s3.endpoint_url,
+                    redis_service.url,
+                    postgres.libpq_url,
+                    "bench",
+                    partitions_start,
+                ),
                 "SENIORITY_MODEL_TARGET": model.target,
                 "SENIORITY_MODEL_CAPACITY": "0",
                 "SENIORITY_MODEL_VERSION": "bench-freshness",

@@ -39,7 +39,8 @@ def warehouse_rows_match_files(
     finally:
         loader.close()
     problems = []
-    for name in loaded_now or sorted(set(exported_files) | set(counts)):
+    checked = loaded_now or sorted(set(exported_files) | set(counts))
+    for name in checked:
         lines = exported_files.get(name, {}).get("lines", 0)
         quarantined = raw_files.get(name, {}).get("quarantined", 0) if name in exported_files else 0
         rows, quarantine_rows = counts.get(name, (0, 0))
@@ -53,7 +54,7 @@ def warehouse_rows_match_files(
         metadata={
             "partition": partition_key,
             "files": len(exported_files),
-            "files_checked": len(loaded_now) if loaded_now else len(set(exported_files) | set(counts)),
+            "files_checked": len(checked),
             "rows": sum(rows for rows, _ in counts.values()),
             "quarantine_rows": sum(quarantined for _, quarantined in counts.values()),
             "files_differing": len(problems),
