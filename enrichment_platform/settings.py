@@ -28,6 +28,8 @@ DEFAULTS = {
     "ENRICHMENT_STEP_RETRY_DELAY_SECONDS": "10",
     # Files a step has in flight at once: their S3 requests, Redis and model calls overlap each other's waits.
     "ENRICHMENT_FILES_IN_FLIGHT": "16",
+    # A raw file larger than this is validated, augmented and exported this many bytes (whole lines) at once.
+    "ENRICHMENT_CHUNK_BYTES": "8388608",
     "ENRICHMENT_WORKER_PROCESSES": "auto",  # processes validating raw files; auto: 2 from 8 pending files
     "ENRICHMENT_ALERT_WEBHOOK_URL": "",  # empty: failed runs are not posted anywhere
     "ENRICHMENT_LOG_FORMAT": "text",  # json: every process logs one JSON object per line

@@ -15,9 +15,11 @@ import shutil
 import struct
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -55,6 +57,19 @@ class LocalStage:
         partial.write_bytes(data)
         partial.replace(path)  # readers never see a half-written file
 
+    def writer(self, kind: str, name: str) -> "StageFileWriter":
+        """A file written piece by piece, readable at its path only once `commit`ted with its version (which
+        may be known only at the end: an output's ETag)."""
+        path = self._path(kind, name, f"{uuid.uuid4().hex}.partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return StageFileWriter(path, lambda version: self._path(kind, name, version))
+
+    def exists(self, kind: str, name: str, version: str) -> bool:
+        return self._path(kind, name, version).is_file()
+
+    def open(self, kind: str, name: str, version: str) -> BinaryIO:
+        return self._path(kind, name, version).open("rb")
+
     def read(self, kind: str, name: str, version: str) -> bytes | None:
         try:
             return self._path(kind, name, version).read_bytes()
@@ -91,6 +106,32 @@ class LocalStage:
         for run_dir in runs.iterdir():
             if run_dir != self.root.parent and time.time() - run_dir.stat().st_mtime > max_age_seconds:
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+
+class StageFileWriter:
+    """A stage file being written under a temporary name; discarded unless committed (also on error, as a
+    context manager)."""
+
+    def __init__(self, partial: Path, path_of: Callable[[str], Path]):
+        self._partial, self._path_of = partial, path_of
+        self._file = partial.open("wb")
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def commit(self, version: str) -> None:
+        self._file.close()
+        self._partial.replace(self._path_of(version))
+
+    def discard(self) -> None:
+        self._file.close()
+        self._partial.unlink(missing_ok=True)
+
+    def __enter__(self) -> "StageFileWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.discard()  # nothing left once committed
 
 
 def stage_parsed(stage: LocalStage, name: str, etag: str, parsed: ParsedFile) -> DistinctPairs:

@@ -19,6 +19,7 @@ class ParsedFile:
     blank: int = 0
     complete: int = 0  # valid postings whose url, company, title, location and scraped_on are all non-null
     duplicate_urls: int = 0  # valid postings whose non-null url equals an earlier one in this file
+    urls: list = field(default_factory=list)  # of the valid postings, for repeats counted over several parts
 
     @property
     def valid(self) -> int:
@@ -29,9 +30,10 @@ class ParsedFile:
         return len(self.quarantine)
 
 
-def split_lines(data: bytes) -> list[bytes]:
-    """Lines of a file without their endings; a final newline does not start another line."""
-    if data.startswith(UTF8_BOM):
+def split_lines(data: bytes, file_start: bool = True) -> list[bytes]:
+    """Lines of a file (or of a part of it, `file_start` False after the first) without their endings; a
+    final newline does not start another line."""
+    if file_start and data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -99,12 +101,13 @@ def quarantine_jsonl(records: list[bytes]) -> bytes:
     return b"".join([record + b"\n" for record in records])
 
 
-def parse_postings(data: bytes, first_line: int = 1) -> ParsedFile:
+def parse_postings(data: bytes, first_line: int = 1, file_start: bool = True) -> ParsedFile:
     """Validate every line of a raw file; blank lines are counted and skipped. Also counts, for the
     data-quality checks, the complete postings and the repeated urls of the file. Quarantined lines are
-    numbered from `first_line` (a pushed request's parts count on from the parts before them)."""
+    numbered from `first_line` (a pushed request's parts, or a big file's chunks, count on from the parts
+    before them); `file_start` False: `data` does not begin the file (a byte order mark there is data)."""
     parsed = ParsedFile()
-    lines = split_lines(data)
+    lines = split_lines(data, file_start)
     parsed.lines = len(lines)
     valid_lines, companies, titles = parsed.valid_lines, parsed.companies, parsed.titles
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
@@ -150,5 +153,5 @@ def parse_postings(data: bytes, first_line: int = 1) -> ParsedFile:
                 and posting.get("scraped_on") is not None
             ):
                 complete += 1
-    parsed.complete, parsed.duplicate_urls = complete, repeated_values(urls)
+    parsed.complete, parsed.duplicate_urls, parsed.urls = complete, repeated_values(urls), urls
     return parsed

@@ -23,10 +23,12 @@ from enrichment_platform.defs.resources.cache import SeniorityCache
 from enrichment_platform.defs.resources.model import SeniorityModelClient
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.pipeline.augment import AugmentStats, DistinctPairs, level_facts, seniority_of_pairs
+from enrichment_platform.pipeline.chunks import streaming_slots
 from enrichment_platform.pipeline.hand_off import LocalStage, load_pairs
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import LevelsBatch, batch_names, referenced_objects
 from enrichment_platform.pipeline.storage import MANIFEST_NAME
+from enrichment_platform.pipeline.streamed import seniority_of_parts, staged_parts
 from enrichment_platform.postings.template import encode_levels
 
 ASSET_NAME = "seniority_augmented_postings"
@@ -116,9 +118,15 @@ def seniority_augmented_postings(
 
     def augment_file(name: str) -> dict:
         started = time.perf_counter()
+        etag = raw_files[name]["source"]
         # Normalized and fingerprinted by raw_job_postings' workers; rebuilt from S3 if not staged here.
-        pairs = load_pairs(stage, storage, name, raw_files[name]["source"])
-        levels, stats = seniority(pairs, seconds_normalize=time.perf_counter() - started)
+        parts = staged_parts(stage, storage, name, etag)
+        if parts:  # a file larger than a chunk, a part at a time
+            with streaming_slots:
+                levels, stats = seniority_of_parts(stage, name, etag, parts, seniority)
+        else:
+            pairs = load_pairs(stage, storage, name, etag)
+            levels, stats = seniority(pairs, seconds_normalize=time.perf_counter() - started)
         digits = encode_levels(levels)
         where = batch.add(digits)  # written to S3 with the other files of this checkpoint
         stage.write("levels", name, where["levels_hash"], digits)

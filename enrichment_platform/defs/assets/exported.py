@@ -1,5 +1,7 @@
 """exported_job_postings: one augmented JSONL object per raw file, written whole to AUGMENTED_POSTINGS_URI."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from enrichment_platform.defs.assets import augmented, raw
@@ -12,9 +14,11 @@ from enrichment_platform.defs.assets.file_loop import (
 )
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
+from enrichment_platform.pipeline.chunks import streaming_slots
 from enrichment_platform.pipeline.hand_off import EXPORTED, PARSED, LocalStage, load_template
 from enrichment_platform.pipeline.incremental import process_pending_files
 from enrichment_platform.pipeline.levels_batch import read_batched_levels
+from enrichment_platform.pipeline.streamed import filled_parts, remove_parts, staged_parts
 from enrichment_platform.postings.template import fill_seniority
 
 ASSET_NAME = "exported_job_postings"
@@ -29,7 +33,8 @@ WAREHOUSE_ASSET = "postings_warehouse"  # downstream: loads what this step leave
     kinds={"s3"},
     retry_policy=retry_policy(),
     description='Every valid posting with its original bytes and `"seniority": N` added as the last field, '
-    "at AUGMENTED_POSTINGS_URI/<same file name>. Each object is written in one PUT, so it is never partial.",
+    "at AUGMENTED_POSTINGS_URI/<same file name>. Each object is written in one PUT (a multipart upload "
+    "completed at its end for a file larger than ENRICHMENT_CHUNK_BYTES), so it is never partial.",
 )
 def exported_job_postings(
     context: dg.AssetExecutionContext, config: IncrementalConfig, storage: PostingsStorage
@@ -46,12 +51,33 @@ def exported_job_postings(
         if name in raw_files
     }
 
+    def export_streamed(name: str, parts: int, digits: bytes) -> dict:
+        """A file larger than a chunk: filled and uploaded a part at a time, staged for the warehouse as
+        it goes."""
+        source = raw_files[name]["source"]
+        with streaming_slots, stage.writer(EXPORTED, name) as staged_output:
+
+            def output_parts() -> Iterator[bytes]:
+                for part in filled_parts(stage, name, source, parts, digits):
+                    if loads_warehouse:
+                        staged_output.write(part)
+                    yield part
+
+            etag = storage.put_pieces(storage.augmented, name, output_parts())
+            if loads_warehouse:
+                staged_output.commit(etag)
+        remove_parts(stage, name, source, parts)
+        return {"lines": len(digits), "etag": etag}
+
     def export_file(name: str) -> dict:
-        template, digit_offsets = load_template(stage, storage, name, raw_files[name]["source"])
         entry = levels_files[name]
         digits = stage.read("levels", name, entry["levels_hash"])
         if digits is None:
             digits = read_batched_levels(storage, levels_staged, name, entry)
+        parts = staged_parts(stage, storage, name, raw_files[name]["source"])
+        if parts:
+            return export_streamed(name, parts, digits)
+        template, digit_offsets = load_template(stage, storage, name, raw_files[name]["source"])
         output = fill_seniority(template, digit_offsets, digits)
         etag = storage.put(storage.augmented, name, output)
         stage.remove_file(PARSED, name, raw_files[name]["source"])  # exported: no step reads it again

@@ -11,6 +11,7 @@ from enrichment_platform.defs.assets.file_loop import (
 )
 from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
+from enrichment_platform.pipeline.chunks import chunk_bytes, streaming_slots
 from enrichment_platform.pipeline.hand_off import (
     QUARANTINE,
     RAW,
@@ -19,6 +20,7 @@ from enrichment_platform.pipeline.hand_off import (
     validate_staged,
 )
 from enrichment_platform.pipeline.incremental import process_pending_files
+from enrichment_platform.pipeline.streamed import validate_streamed
 from enrichment_platform.pipeline.workers import CpuWorkers
 
 ASSET_NAME = "raw_job_postings"
@@ -47,7 +49,16 @@ def raw_job_postings(
 
     def validate_file(name: str) -> dict:
         etag = sources[name]
-        data = storage.get(storage.raw, name, expected_etag=etag)
+        data = storage.get_unless_larger(storage.raw, name, etag, chunk_bytes())
+        if data is None:  # larger than a chunk: read again, a chunk at a time
+            with streaming_slots:
+                facts = validate_streamed(stage, storage, name, etag)
+            if facts["quarantined"]:
+                with stage.open(QUARANTINE, name, etag) as quarantine:
+                    storage.put(storage.quarantine, name, quarantine)
+            elif previous.get(name, {}).get("quarantined"):
+                storage.delete(storage.quarantine, name)
+            return facts
         stage.write(RAW, name, etag, data)  # for the workers and the warehouse
         if workers.processes:  # handed over on local disk, which costs less CPU than the pool's pipe
             facts, quarantine = workers.call(validate_staged, stage, name, etag)

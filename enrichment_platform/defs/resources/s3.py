@@ -2,7 +2,7 @@
 and the reads and writes on them."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import boto3
@@ -17,7 +17,9 @@ from enrichment_platform.pipeline.incremental import files_in_flight
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.pipeline.manifest import Manifest
 from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, MANIFEST_NAME, S3AccessError, s3_errors
+from enrichment_platform.pipeline.upload import upload_pieces
 
+READ_PIECE_BYTES = 1024 * 1024  # a streamed object is read from its connection this much at a time
 # Connections beyond the files in flight: the step's own requests (manifests, staging) beside theirs.
 STEP_CONNECTIONS = 4
 
@@ -133,14 +135,42 @@ class PostingsStorage(dg.ConfigurableResource):
         with s3_errors("get", location, name):
             response = self.client.get_object(Bucket=location.bucket, Key=location.key(name))
             data = response["Body"].read()
-        etag = response["ETag"].strip('"')
-        if expected_etag and etag != expected_etag:
-            raise S3AccessError(
-                f"s3://{location.bucket}/{location.key(name)} changed since it was validated "
-                f"(ETag {expected_etag} is now {etag}); materialize the partition again so that "
-                "raw_job_postings validates it anew"
-            )
+        _refuse_other_version(response, location, name, expected_etag)
         return data
+
+    def get_unless_larger(
+        self, location: S3Location, name: str, expected_etag: str, limit: int
+    ) -> bytes | None:
+        """`get`, or None without reading the body when the object is larger than `limit` bytes (one GET
+        either way)."""
+        with s3_errors("get", location, name):
+            response = self.client.get_object(Bucket=location.bucket, Key=location.key(name))
+            if response["ContentLength"] > limit:
+                response["Body"].close()  # unread: its connection is dropped, not reused
+            else:
+                data = response["Body"].read()
+        _refuse_other_version(response, location, name, expected_etag)
+        return None if response["ContentLength"] > limit else data
+
+    def get_pieces(self, location: S3Location, name: str, expected_etag: str = "") -> Iterator[bytes]:
+        """`get` read from the connection a piece at a time, for an object too large to hold at once."""
+        with s3_errors("get", location, name):
+            response = self.client.get_object(Bucket=location.bucket, Key=location.key(name))
+            try:
+                _refuse_other_version(response, location, name, expected_etag)
+                yield from response["Body"].iter_chunks(READ_PIECE_BYTES)
+            finally:
+                response["Body"].close()
+
+    def put_pieces(
+        self,
+        location: S3Location,
+        name: str,
+        pieces: Iterable[bytes],
+        content_type: str = "application/x-ndjson",
+    ) -> str:
+        """Write one object made piece by piece, visible only once complete (pipeline/upload.py); its ETag."""
+        return upload_pieces(self.client, location, name, pieces, content_type)
 
     def get_range(self, location: S3Location, name: str, offset: int, length: int) -> bytes:
         """`length` bytes of an object from `offset` (a ranged GET)."""
@@ -190,4 +220,14 @@ class PostingsStorage(dg.ConfigurableResource):
     def write_manifest(self, asset_name: str, partition_key: str, manifest: Manifest) -> None:
         self.put(
             self.staging(asset_name, partition_key), MANIFEST_NAME, manifest.to_bytes(), "application/json"
+        )
+
+
+def _refuse_other_version(response: dict, location: S3Location, name: str, expected_etag: str) -> None:
+    etag = response["ETag"].strip('"')
+    if expected_etag and etag != expected_etag:
+        raise S3AccessError(
+            f"s3://{location.bucket}/{location.key(name)} changed since it was validated "
+            f"(ETag {expected_etag} is now {etag}); materialize the partition again so that "
+            "raw_job_postings validates it anew"
         )

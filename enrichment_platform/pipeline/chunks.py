@@ -1,0 +1,68 @@
+"""A raw file larger than one chunk is read, validated, augmented and exported a chunk of whole lines at a
+time, so that a step's memory does not grow with the size of one file: the chunk size, how many such
+files a step streams at once, where chunks are cut, and the facts counted over all of a file's chunks."""
+
+import threading
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import xxhash
+
+from enrichment_platform.settings import setting
+
+# Files larger than a chunk streamed at once by one step's process; the others wait for a slot, so the
+# step's memory is a few chunks whatever its files in flight.
+STREAMED_FILES_AT_ONCE = 2
+streaming_slots = threading.BoundedSemaphore(STREAMED_FILES_AT_ONCE)
+
+
+def chunk_bytes() -> int:
+    """Bytes of raw lines a step holds of one file at a time (ENRICHMENT_CHUNK_BYTES, at least 1); a file
+    no larger is processed whole."""
+    value = setting("ENRICHMENT_CHUNK_BYTES")
+    try:
+        return max(int(value), 1)
+    except ValueError:
+        raise ValueError(f"ENRICHMENT_CHUNK_BYTES must be a number of bytes, not {value!r}") from None
+
+
+def cut_lines(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The bytes of `pieces` (a file as it is read) as chunks of whole lines: each ends at the first line
+    end from its `size`-th byte on; the last is what remains (it may lack a final newline)."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            end = buffer.find(b"\n", size - 1)
+            if end < 0:
+                break  # the line goes on in the next piece
+            yield bytes(buffer[: end + 1])
+            del buffer[: end + 1]
+    if buffer:
+        yield bytes(buffer)
+
+
+class RepeatedUrls:
+    """`repeated_values` of a file's urls added a chunk at a time: strings (nearly all urls) are kept as
+    64-bit fingerprints, other values as they are, so equal values count as in one list."""
+
+    def __init__(self) -> None:
+        self._fingerprints: list[np.ndarray] = []
+        self._others: set = set()
+        self._other_count = 0
+
+    def add(self, urls: list) -> None:
+        strings = [url for url in urls if type(url) is str]
+        hashed = (xxhash.xxh3_64_intdigest(url.encode("utf-8", "surrogatepass")) for url in strings)
+        self._fingerprints.append(np.fromiter(hashed, dtype=np.uint64, count=len(strings)))
+        for url in urls:
+            # JSON arrays and objects are not compared (unhashable), like nulls they never repeat.
+            if url is not None and type(url) not in (str, list, dict):
+                self._others.add(url)
+                self._other_count += 1
+
+    def repeats(self) -> int:
+        """Non-null values equal to an earlier one, over everything added."""
+        fingerprints = np.concatenate(self._fingerprints) if self._fingerprints else np.empty(0, np.uint64)
+        strings = len(fingerprints) - len(np.unique(fingerprints))
+        return strings + self._other_count - len(self._others)
