@@ -56,6 +56,9 @@ def partition_figures(run: FileRun, figures: dict[str, str]) -> dict:
 
 
 def run_selects(context: dg.AssetExecutionContext, asset_name: str) -> bool:
-    """Whether the run materializes `asset_name` too (a run without an asset selection runs its whole job)."""
+    """Whether the run materializes `asset_name` too (a run without an asset selection runs its whole job;
+    `dg.materialize` records an empty one and its job holds only what it selected)."""
     selection = context.run.asset_selection
-    return selection is None or dg.AssetKey(asset_name) in selection
+    if selection is None:
+        return True
+    return dg.AssetKey(asset_name) in (selection or context.job_def.asset_layer.selected_asset_keys)
