@@ -2,6 +2,7 @@
 time, so that a step's memory does not grow with the size of one file: the chunk size, how many such
 files a step streams at once, where chunks are cut, and the facts counted over all of a file's chunks."""
 
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 
@@ -44,17 +45,18 @@ def cut_lines(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
 
 class RepeatedUrls:
     """`repeated_values` of a file's urls added a chunk at a time: strings (nearly all urls) are kept as
-    64-bit fingerprints, other values as they are, so equal values count as in one list."""
+    64-bit fingerprints, on disk until counted, other values as they are, so equal values count as in one
+    list (two different urls sharing a fingerprint is about as likely as 1 in 10^6 at 6M urls)."""
 
     def __init__(self) -> None:
-        self._fingerprints: list[np.ndarray] = []
+        self._fingerprints = tempfile.TemporaryFile()  # 8 bytes a url: kept out of memory until counted
         self._others: set = set()
         self._other_count = 0
 
     def add(self, urls: list) -> None:
         strings = [url for url in urls if type(url) is str]
         hashed = (xxhash.xxh3_64_intdigest(url.encode("utf-8", "surrogatepass")) for url in strings)
-        self._fingerprints.append(np.fromiter(hashed, dtype=np.uint64, count=len(strings)))
+        self._fingerprints.write(np.fromiter(hashed, dtype=np.uint64, count=len(strings)).tobytes())
         for url in urls:
             # JSON arrays and objects are not compared (unhashable), like nulls they never repeat.
             if url is not None and type(url) not in (str, list, dict):
@@ -62,7 +64,10 @@ class RepeatedUrls:
                 self._other_count += 1
 
     def repeats(self) -> int:
-        """Non-null values equal to an earlier one, over everything added."""
-        fingerprints = np.concatenate(self._fingerprints) if self._fingerprints else np.empty(0, np.uint64)
-        strings = len(fingerprints) - len(np.unique(fingerprints))
+        """Non-null values equal to an earlier one, over everything added; the fingerprints are dropped."""
+        with self._fingerprints:
+            self._fingerprints.seek(0)
+            fingerprints = np.fromfile(self._fingerprints, dtype=np.uint64)
+        fingerprints.sort()  # in place: equal fingerprints side by side
+        strings = int(np.count_nonzero(fingerprints[1:] == fingerprints[:-1]))
         return strings + self._other_count - len(self._others)
