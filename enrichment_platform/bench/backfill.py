@@ -22,7 +22,15 @@ import boto3
 import dagster as dg
 import numpy as np
 
-from enrichment_platform.bench.backfill_report import chart, markdown, read_requests, summarize
+from enrichment_platform.bench.backfill_report import (
+    REALISTIC_CAPACITY,
+    REALISTIC_PAIRS_PER_DATE,
+    chart,
+    markdown,
+    projected_ratio,
+    read_requests,
+    summarize,
+)
 from enrichment_platform.bench.data import Universe
 from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, day_files, upload
 from enrichment_platform.bench.freshness_report import run_times
@@ -233,7 +241,7 @@ def run_backfill_bench(config: BackfillConfig) -> dict:
         requests = read_requests(request_log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    summary = summarize(launched, requests, config.capacity, distinct_new_pairs, runs)
+    summary = summarize(config.dates, launched, requests, config.capacity, distinct_new_pairs, runs)
     settings = {key: str(value) for key, value in config.__dict__.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     report = {
@@ -242,6 +250,13 @@ def run_backfill_bench(config: BackfillConfig) -> dict:
         "backfill_id": backfill_id,
         "instance_config": config.instance_config.read_text(),
         "summary": summary,
+        "projection": {
+            "pairs_per_date": REALISTIC_PAIRS_PER_DATE,
+            "capacity": REALISTIC_CAPACITY,
+            "wall_ratio": projected_ratio(
+                summary, config.dates, REALISTIC_PAIRS_PER_DATE, REALISTIC_CAPACITY
+            ),
+        },
     }
     (out_dir / "backfill.json").write_text(json.dumps(report, indent=2))
     (out_dir / "backfill.md").write_text(markdown(settings, summary))

@@ -8,6 +8,8 @@ from enrichment_platform.bench.freshness_report import RunTimes
 
 # An idle stretch of the model longer than this is reported with what every run was doing meanwhile.
 GAP_SECONDS = 1.0
+# A production day: new pairs per date of a realistic backfill, and the endpoint's capacity (pairs/s).
+REALISTIC_PAIRS_PER_DATE, REALISTIC_CAPACITY = 187_000, 1_000
 
 
 def read_requests(request_log: Path) -> list[tuple[float, int]]:
@@ -76,6 +78,7 @@ def activity_during(start: float, end: float, runs: list[RunTimes]) -> list[dict
 
 
 def summarize(
+    dates: int,
     launched: float,
     requests: list[tuple[float, int]],
     capacity: float,
@@ -94,6 +97,7 @@ def summarize(
     gaps = idle_gaps(intervals)
     wall = last_run_end - launched
     return {
+        "dates": dates,
         "capacity": capacity,
         "distinct_new_pairs": distinct_new_pairs,
         "pairs_asked": sum(pairs for _, pairs in requests),
@@ -147,13 +151,14 @@ def summarize(
     }
 
 
-def projected_ratio(summary: dict, pairs_per_date: int, capacity: float, dates: int) -> float:
-    """The wall ratio at another scale if the fixed costs (the ends and the gaps between runs) stay what they
-    were here and the short pauses grow with the model's work."""
+def projected_ratio(summary: dict, dates: int, pairs_per_date: int, capacity: float) -> float:
+    """The wall ratio at another scale if the costs at either end stay what they were here, the idle gaps
+    between runs stay as long per date, and the short pauses grow with the model's work."""
     ideal = pairs_per_date * dates / capacity
     short_pauses = summary["idle_in_short_pauses_seconds"] / max(summary["busy_seconds"], 1e-9)
-    fixed = summary["wall_seconds"] - summary["model_window_seconds"] + summary["idle_in_gaps_seconds"]
-    return round((ideal * (1 + short_pauses) + fixed) / ideal, 3)
+    ends = summary["launch_to_first_request_seconds"] + summary["last_request_to_last_run_end_seconds"]
+    gaps = summary["idle_in_gaps_seconds"] / summary["dates"] * dates
+    return round((ideal * (1 + short_pauses) + ends + gaps) / ideal, 3)
 
 
 def describe_activity(activity: list[dict]) -> str:
@@ -184,6 +189,11 @@ def markdown(config: dict, summary: dict) -> str:
         f"| distinct new pairs / pairs asked of the model | {summary['distinct_new_pairs']:,} / "
         f"{summary['pairs_asked']:,} | |",
         f"| requests (mean batch) | {summary['requests']:,} ({summary['mean_batch']}) | |",
+        "",
+        f"With the same costs at either end, gaps per date and short pauses, {summary['dates']} dates of "
+        f"{REALISTIC_PAIRS_PER_DATE:,} new pairs at {REALISTIC_CAPACITY:,} pairs/s would take "
+        f"{projected_ratio(summary, summary['dates'], REALISTIC_PAIRS_PER_DATE, REALISTIC_CAPACITY)} × "
+        "pairs ÷ capacity.",
         "",
         "| date | status | created | dequeued | started | ended | steps (s) |",
         "|---|---|---:|---:|---:|---:|---|",

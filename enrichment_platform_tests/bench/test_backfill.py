@@ -11,6 +11,7 @@ from enrichment_platform.bench.backfill_report import (
     busy_intervals,
     busy_per_second,
     idle_gaps,
+    projected_ratio,
     summarize,
 )
 from enrichment_platform.bench.freshness_report import RunTimes
@@ -62,13 +63,15 @@ def test_the_wall_ratio_sets_the_backfill_against_distinct_pairs_over_capacity()
     runs = [a_run("2024-08-01", 30, {"augment": [40, 52]}, ended=60)]
     requests = [(T0 + 40 + second, 100) for second in range(10)]  # 10 s of work at 100 pairs/s
 
-    summary = summarize(T0, requests, capacity=100, distinct_new_pairs=1_000, runs=runs)
+    summary = summarize(1, T0, requests, capacity=100, distinct_new_pairs=1_000, runs=runs)
 
     assert summary["busy_share"] == 1.0 and summary["ideal_seconds"] == 10.0
     assert summary["wall_seconds"] == 60.0 and summary["wall_ratio"] == 6.0
     assert summary["launch_to_first_request_seconds"] == 40.0
     assert summary["last_request_to_last_run_end_seconds"] == 10.0
     assert summary["busy_per_second"]["shares"] == [1.0] * 10
+    # 40 s before the first request and 10 s after the last answer cost half as much at ten times the pairs.
+    assert projected_ratio(summary, dates=1, pairs_per_date=10_000, capacity=100) == 1.5
 
 
 @pytest.mark.integration
