@@ -23,6 +23,7 @@ import dagster as dg
 import numpy as np
 
 from enrichment_platform.bench.backfill_report import (
+    ASSETS,
     REALISTIC_CAPACITY,
     REALISTIC_PAIRS_PER_DATE,
     chart,
@@ -42,14 +43,6 @@ from enrichment_platform.devstack.redis_server import start_redis
 from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
 
 BUCKET = "bench-postings"  # flow.upload's bucket
-# The asset graph's daily group, as "Materialize all" selects it.
-ASSETS = (
-    "raw_job_postings",
-    "seniority_augmented_postings",
-    "exported_job_postings",
-    "postings_warehouse",
-    "seniority_daily_summary",
-)
 LAUNCH_BACKFILL = """mutation($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
     __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message }

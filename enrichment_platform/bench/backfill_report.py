@@ -6,6 +6,14 @@ from pathlib import Path
 
 from enrichment_platform.bench.freshness_report import RunTimes
 
+# The asset graph's daily group, as "Materialize all" selects it; any other step of a run is an asset check.
+ASSETS = (
+    "raw_job_postings",
+    "seniority_augmented_postings",
+    "exported_job_postings",
+    "postings_warehouse",
+    "seniority_daily_summary",
+)
 # An idle stretch of the model longer than this is reported with what every run was doing meanwhile.
 GAP_SECONDS = 1.0
 # A production day: new pairs per date of a realistic backfill, and the endpoint's capacity (pairs/s).
@@ -54,12 +62,21 @@ def idle_gaps(
     ]
 
 
+def step_label(step_key: str) -> str:
+    """An asset's step by its name; the checks of an asset as `<asset> checks`."""
+    if step_key in ASSETS:
+        return step_key
+    asset = max((name for name in ASSETS if step_key.startswith(f"{name}_")), key=len, default="")
+    return f"{asset} checks" if asset else step_key
+
+
 def phases(run: RunTimes) -> list[tuple[str, float, float]]:
-    """A run's life as (what, from, to): queued, starting, each step, and ending after its last step."""
+    """A run's life as (what, from, to): queued, starting, each step (an asset's checks as one), and ending
+    after its last step."""
     dequeued = run.dequeued or run.started or run.ended
     found = [("queued", run.created, dequeued), ("starting", dequeued, run.started or run.ended)]
     steps = sorted((start, end, key) for key, (start, end) in run.steps.items())
-    found += [(key, start, end or run.ended) for start, end, key in steps]
+    found += [(step_label(key), start, end or run.ended) for start, end, key in steps]
     last_step_end = max((end for _, end, _ in steps), default=run.started)
     found.append(("ending", last_step_end, run.ended))
     return [(what, start, end) for what, start, end in found if start and end and end > start]
@@ -68,13 +85,16 @@ def phases(run: RunTimes) -> list[tuple[str, float, float]]:
 def activity_during(start: float, end: float, runs: list[RunTimes]) -> list[dict]:
     """What each run was doing between `start` and `end`: its phases that overlap, with the seconds of
     overlap."""
-    found = []
+    found: dict[tuple[str, str], float] = {}
     for run in runs:
         for what, since, until in phases(run):
             overlap = min(end, until) - max(start, since)
             if overlap > 0:
-                found.append({"partition": run.partition, "phase": what, "seconds": round(overlap, 1)})
-    return found
+                found[run.partition, what] = found.get((run.partition, what), 0.0) + overlap
+    return [
+        {"partition": partition, "phase": what, "seconds": round(seconds, 1)}
+        for (partition, what), seconds in found.items()
+    ]
 
 
 def summarize(
@@ -110,6 +130,9 @@ def summarize(
         "model_window_ratio": round(window / ideal, 3) if ideal else None,
         "busy_seconds": round(busy, 1),
         "busy_share": round(busy / window, 4) if window else 0.0,
+        "launch_to_first_run_seconds": round(
+            min((run.created for run in runs), default=launched) - launched, 1
+        ),
         "launch_to_first_request_seconds": round(first_request - launched, 1),
         "last_request_to_last_run_end_seconds": round(last_run_end - busy_end, 1),
         "idle_in_gaps_seconds": round(sum(end - start for start, end in gaps), 1),
@@ -137,10 +160,10 @@ def summarize(
                     )
                 },
                 "step_seconds": run.step_seconds,
-                "steps_from_launch": {
-                    key: [round(start - launched, 1), round(end - launched, 1) if end else None]
-                    for key, (start, end) in run.steps.items()
-                },
+                "phases_from_launch": [
+                    [what, round(since - launched, 1), round(until - launched, 1)]
+                    for what, since, until in phases(run)
+                ],
             }
             for run in sorted(runs, key=lambda run: run.partition)
         ],
@@ -182,6 +205,8 @@ def markdown(config: dict, summary: dict) -> str:
         f"| wall ÷ (pairs ÷ capacity) | {summary['wall_ratio']} | ≤ 1.10 |",
         f"| model window (first request → last answer) | {summary['model_window_seconds']} s | |",
         f"| model window ÷ (pairs ÷ capacity) | {summary['model_window_ratio']} | |",
+        f"| launch → first run created (the backfill daemon's pass) | "
+        f"{summary['launch_to_first_run_seconds']} s | |",
         f"| launch → first model request | {summary['launch_to_first_request_seconds']} s | |",
         f"| last answer → last run ended | {summary['last_request_to_last_run_end_seconds']} s | |",
         f"| model idle in gaps > {GAP_SECONDS:g} s | {summary['idle_in_gaps_seconds']} s | |",
@@ -199,7 +224,11 @@ def markdown(config: dict, summary: dict) -> str:
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for run in summary["runs"]:
-        steps = ", ".join(f"{key} {seconds}" for key, seconds in run["step_seconds"].items())
+        grouped: dict[str, float] = {}
+        for what, since, until in run["phases_from_launch"]:
+            if what not in ("queued", "starting", "ending"):
+                grouped[what] = grouped.get(what, 0.0) + until - since
+        steps = ", ".join(f"{what} {seconds:.1f}" for what, seconds in grouped.items())
         lines.append(
             f"| {run['partition']} | {run['status']} | {run['created']} | {run['dequeued']} | "
             f"{run['started']} | {run['ended']} | {steps} |"
@@ -229,7 +258,7 @@ def chart(summary: dict, path: Path) -> None:
 
     runs = summary["runs"]
     figure, (busy_axis, runs_axis) = plt.subplots(
-        2, 1, sharex=True, figsize=(12, 3 + 0.4 * len(runs)), height_ratios=[2, 1 + 0.3 * len(runs)]
+        2, 1, sharex=True, figsize=(12, max(5.5, 3 + 0.4 * len(runs))), height_ratios=[2, 1 + 0.3 * len(runs)]
     )
     series = summary["busy_per_second"]
     origin = series["origin_from_launch_seconds"]
@@ -243,21 +272,18 @@ def chart(summary: dict, path: Path) -> None:
         f"busy {summary['busy_share']:.1%} between first and last request; "
         f"wall {summary['wall_seconds']} s = {summary['wall_ratio']} × pairs ÷ capacity"
     )
-    colors = {}
+    colors = {"queued": "gainsboro", "starting": "darkgrey", "ending": "dimgrey"}
     palette = plt.get_cmap("tab10").colors
     for row, run in enumerate(runs):
-        spans = [("queued", run["created"], run["dequeued"] or run["started"])]
-        spans += [(key, start, end) for key, (start, end) in run["steps_from_launch"].items()]
-        for what, start, end in spans:
-            if start is None or end is None or end <= start:
-                continue
-            color = "lightgrey" if what == "queued" else colors.setdefault(what, palette[len(colors) % 10])
+        for what, start, end in run["phases_from_launch"]:
+            color = colors.setdefault(what, palette[(len(colors) - 3) % 10])
             runs_axis.barh(row, end - start, left=start, color=color, label=what)
     handles, labels = runs_axis.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     runs_axis.legend(unique.values(), unique.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     runs_axis.set_yticks(range(len(runs)), [run["partition"] for run in runs])
     runs_axis.set_xlabel("seconds from the launch")
+    runs_axis.set_xlim(0, summary["wall_seconds"] + 1)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
