@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from enrichment_platform.bench.backfill import REPO, BackfillConfig, run_backfill_bench
+from enrichment_platform.bench.backfill import BackfillConfig, run_backfill_bench
 from enrichment_platform.bench.backfill_report import (
     activity_during,
     busy_intervals,
@@ -77,18 +77,12 @@ def test_the_wall_ratio_sets_the_backfill_against_distinct_pairs_over_capacity()
 @pytest.mark.integration
 @pytest.mark.slow
 def test_a_tiny_backfill_through_the_daemon_writes_its_report(tmp_path):
-    # dagster.yaml as shipped, its queue read every second instead of every 5 s to keep the test short.
-    instance_config = tmp_path / "dagster.yaml"
-    instance_config.write_text(
-        (REPO / "dagster.yaml").read_text() + "\nrun_queue:\n  dequeue_interval_seconds: 1\n"
-    )
     config = BackfillConfig(
         dates=2,
         files=2,
         lines_per_file=200,
         universe=2_000,
         capacity=200,
-        instance_config=instance_config,
         results_dir=tmp_path / "results",
         data_dir=tmp_path / "data",
     )
