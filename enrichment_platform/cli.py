@@ -14,12 +14,16 @@ from pathlib import Path
 
 from enrichment_platform.settings import setting
 
+# The headline figures `bench backfill` prints as JSON (its report has the rest).
+BACKFILL_FIGURES = ("busy_share", "wall_seconds", "wall_ratio", "model_window_ratio", "distinct_new_pairs")
+
 # The modules a benchmark needs beyond the runtime's, each with the extra that installs it.
 BENCH_NEEDS = {
     "flow": {"psutil": "bench", "matplotlib": "bench", "moto": "local"},
     "s3": {"psutil": "bench", "moto": "local"},
     "api": {"moto": "local"},
     "freshness": {"moto": "local"},
+    "backfill": {"matplotlib": "bench", "moto": "local"},
 }
 
 
@@ -132,6 +136,26 @@ def flow_bench(arguments: argparse.Namespace) -> None:
     print(json.dumps(run_flow_bench(config)), flush=True)
 
 
+def backfill_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("backfill")
+    from enrichment_platform.bench.backfill import BackfillConfig, run_backfill_bench
+
+    config = BackfillConfig(
+        dates=arguments.dates,
+        files=arguments.files,
+        lines_per_file=arguments.lines,
+        universe=arguments.universe,
+        capacity=arguments.capacity,
+        instance_config=arguments.dagster_yaml.resolve(),
+        results_dir=arguments.results_dir,
+    )
+    print(
+        json.dumps(
+            {key: value for key, value in run_backfill_bench(config).items() if key in BACKFILL_FIGURES}
+        )
+    )
+
+
 def warehouse_bench(arguments: argparse.Namespace) -> None:
     from enrichment_platform.bench.warehouse import run_warehouse_bench
 
@@ -240,6 +264,26 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     )
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)
+    backfill = bench.add_parser(
+        "backfill",
+        help="one cold backfill of several dates from the asset graph, through the daemon and the run queue: "
+        "how busy the model is, and the wall time against distinct new pairs / capacity",
+    )
+    backfill.add_argument("--dates", type=int, default=6, help="dates in the backfill")
+    backfill.add_argument("--files", type=int, default=60, help="files per date")
+    backfill.add_argument("--lines", type=int, default=5555, help="lines per file")
+    backfill.add_argument(
+        "--universe", type=int, default=200_000, help="distinct pairs postings are drawn from"
+    )
+    backfill.add_argument("--capacity", type=int, default=500, help="the model's capacity, pairs/s")
+    backfill.add_argument(
+        "--dagster-yaml",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "dagster.yaml",
+        help="the instance's configuration (default: the checkout's dagster.yaml)",
+    )
+    backfill.add_argument("--results-dir", type=Path, default=Path("results"))
+    backfill.set_defaults(handler=backfill_bench)
     api_load = bench.add_parser(
         "api",
         help="the push API under load: concurrent clients push parts, close and fetch (processed by "

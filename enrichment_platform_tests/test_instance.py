@@ -59,7 +59,7 @@ def test_deployment_configs_share_the_local_run_queue_pool_retries_and_monitorin
     assert queue.max_concurrent_runs == 4
     assert {limit["key"]: limit["limit"] for limit in queue.tag_concurrency_limits} == {
         "dagster/partition": 1,
-        "dagster/backfill": 2,
+        "dagster/backfill": 3,
     }
     assert (pools.default_pool_limit, pools.pool_granularity.value) == (2, "op")
     assert expected[2]["free_slots_after_run_end_seconds"] == 60

@@ -61,10 +61,12 @@ def ui_port_taken_message(port: int) -> str:
     )
 
 
-def write_instance(dagster_home: Path, code_server_port: int) -> Path:
-    """Put the checkout's dagster.yaml in DAGSTER_HOME, and a workspace that loads the code server; returns
-    the workspace file."""
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+def write_instance(
+    dagster_home: Path, code_server_port: int, instance_config: Path = REPO / "dagster.yaml"
+) -> Path:
+    """Put `instance_config` (the checkout's dagster.yaml) in DAGSTER_HOME, and a workspace that loads the
+    code server; returns the workspace file."""
+    shutil.copy(instance_config, dagster_home / "dagster.yaml")
     workspace = dagster_home / "workspace.yaml"
     location = {"host": LOCALHOST, "port": code_server_port, "location_name": LOCATION_NAME}
     workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": location}]}), encoding="utf-8")
@@ -98,17 +100,19 @@ def start_dagster(
     env: dict[str, str],
     timeout: float = 180.0,
     before_daemon: Callable[[str], None] | None = None,
+    instance_config: Path = REPO / "dagster.yaml",
 ) -> DagsterStack:
     """Start the code server, the webserver on 127.0.0.1:`ui_port` and the daemon; return once the UI answers.
 
     `env` is every process' environment (DAGSTER_HOME and the platform's settings); `before_daemon(ui_url)`,
     when given, runs once the UI answers and before the daemon ticks any sensor. Raises UIPortTakenError when
-    the UI's port is in use, before anything starts.
+    the UI's port is in use, before anything starts. `instance_config` is the dagster.yaml the instance runs
+    with.
     """
     if not port_free(ui_port):
         raise UIPortTakenError(ui_port_taken_message(ui_port))
     code_server_port = free_port()
-    workspace = write_instance(dagster_home, code_server_port)
+    workspace = write_instance(dagster_home, code_server_port, instance_config)
     python = sys.executable
     commands = {
         "dagster-code-server": [
