@@ -127,9 +127,10 @@ def flow_bench(arguments: argparse.Namespace) -> None:
         cold_files=arguments.cold_files,
         capacity=arguments.capacity,
         s3_latency_ms=arguments.s3_latency_ms,
-        checkout=arguments.checkout.resolve(),
         results_dir=arguments.results_dir,
     )
+    if arguments.checkout:
+        config.checkout = arguments.checkout.resolve()
     if arguments.passes:
         config.passes = tuple(arguments.passes.split(","))
     print(json.dumps(run_flow_bench(config)), flush=True)
@@ -250,8 +251,8 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     flow.add_argument(
         "--checkout",
         type=Path,
-        default=Path("."),
-        help="the checkout whose platform code the runs import (default: this one), to compare versions",
+        help="the checkout whose platform code the runs import (default: the installed one), to compare "
+        "versions",
     )
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)

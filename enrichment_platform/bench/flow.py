@@ -191,7 +191,8 @@ def run_partition(
     if set(assets) != {*ASSETS, WAREHOUSE_ASSET}:
         command[command.index("--select") + 1] = ",".join(assets)
     log = Path(env["DAGSTER_HOME"]) / f"materialize-{partition}-{time.time():.0f}.log"
-    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH")]))}
+    if checkout != REPO:
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH")]))}
     started = time.perf_counter()
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=checkout, env=env, stdout=output, stderr=subprocess.STDOUT)
