@@ -133,6 +133,10 @@ def flow_bench(arguments: argparse.Namespace) -> None:
         s3_latency_ms=arguments.s3_latency_ms,
         results_dir=arguments.results_dir,
     )
+    if arguments.checkout:
+        config.checkout = arguments.checkout.resolve()
+    if arguments.passes:
+        config.passes = tuple(arguments.passes.split(","))
     print(json.dumps(run_flow_bench(config)), flush=True)
 
 
@@ -261,6 +265,18 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     flow.add_argument("--capacity", type=int, default=1000, help="model capacity for the cold pass, pairs/s")
     flow.add_argument(
         "--s3-latency-ms", type=int, default=0, help="delay every S3 answer by this many ms (distant S3: 30)"
+    )
+    flow.add_argument(
+        "--passes",
+        help="passes to run, comma-separated (default: cold,fill,warm,one_file; also warm3: the warm day "
+        "through the three file assets, hour: an hour of files as a user's run); those a pass needs (the "
+        "cache fill, a one-file run) run too",
+    )
+    flow.add_argument(
+        "--checkout",
+        type=Path,
+        help="the checkout whose platform code the runs import (default: the installed one), to compare "
+        "versions",
     )
     flow.add_argument("--results-dir", type=Path, default=Path("results"))
     flow.set_defaults(handler=flow_bench)

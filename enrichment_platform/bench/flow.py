@@ -8,6 +8,13 @@ Passes, each a `dagster asset materialize` process like production's:
 3. warm: the whole day again with `full_refresh` (every pair cached) — the day's time;
 4. one file: a partition holding one new file — Dagster's own overhead per run.
 
+Chosen with `passes` (those four by default), also:
+5. warm3: the warm day through the three file assets only (raw, augmented, exported), and a one-file run of
+   the same three (one_file3) whose CPU is taken off to give the steps' own;
+6. hour: an hour's worth of the day's files (cached pairs) in a partition of their own, a user's first run of
+   it through every asset — where Dagster's fixed costs per run show.
+A warm pass needs the cache filled and its one-file run to subtract: those passes run too when not chosen.
+
 The summary, its table and chart are in `flow_report`; the processes' usage is measured by `usage`.
 """
 
@@ -31,7 +38,7 @@ import redis
 from enrichment_platform.arrivals.file_names import day_bounds
 from enrichment_platform.bench import data as generator
 from enrichment_platform.bench.data import Universe, generate_file
-from enrichment_platform.bench.flow_report import chart, markdown, summarize
+from enrichment_platform.bench.flow_report import BASELINE, chart, markdown, summarize
 from enrichment_platform.bench.usage import UsageMonitor, python_loop_seconds
 from enrichment_platform.bench.warehouse import bytes_per_row
 from enrichment_platform.devstack import synthetic
@@ -45,8 +52,14 @@ from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_ser
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "bench-postings"
 DAY, COLD_DAY, ONE_FILE_DAY = "2024-07-17", "2024-07-16", "2024-07-18"
+HOUR_DAY, ONE_FILE3_DAY = "2024-07-19", "2024-07-20"
+HOUR_FILES = 60
 ASSETS = ("raw_job_postings", "seniority_augmented_postings", "exported_job_postings")
 WAREHOUSE_ASSET = "postings_warehouse"
+DEFAULT_PASSES = ("cold", "fill", "warm", "one_file")
+PASSES = (*DEFAULT_PASSES, "one_file3", "warm3", "hour")
+# What a pass needs run before it: the filled cache, and the one-file run its steps' own CPU is taken from.
+NEEDS = {name: ("fill", baseline) for name, baseline in BASELINE.items()}
 WAREHOUSE_SCHEMA = "bench"
 
 
@@ -59,6 +72,8 @@ class BenchConfig:
     cold_files: int = 20
     capacity: int = 1000
     s3_latency_ms: int = 0  # every S3 answer delayed by this much, as a distant S3's
+    passes: tuple[str, ...] = DEFAULT_PASSES
+    checkout: Path = REPO  # whose platform code the runs import: another checkout compares two versions
     seed: int = 7
     results_dir: Path = REPO / "results"
     data_dir: Path = REPO / ".local" / "bench-data"
@@ -75,6 +90,18 @@ class PassResult:
     metadata: dict
     usage: dict
     machine_busy_share: float = 0.0  # of all cores, while the pass ran
+    assets: tuple[str, ...] = (*ASSETS, WAREHOUSE_ASSET)
+
+
+def passes_to_run(chosen) -> list[str]:
+    """The chosen passes with those they need, in the order they run."""
+    unknown = set(chosen) - set(PASSES)
+    if unknown:
+        raise ValueError(f"unknown pass(es) {', '.join(sorted(unknown))}; choose from {', '.join(PASSES)}")
+    wanted = set(chosen)
+    for name in chosen:
+        wanted.update(NEEDS.get(name, ()))
+    return [name for name in PASSES if name in wanted]
 
 
 @cache
@@ -149,18 +176,26 @@ def bench_environment(
 
 
 def run_partition(
-    env: dict, partition: str, full_refresh: bool, monitored: dict[str, int]
+    env: dict,
+    partition: str,
+    full_refresh: bool,
+    monitored: dict[str, int],
+    assets: tuple[str, ...] = (*ASSETS, WAREHOUSE_ASSET),
+    checkout: Path = REPO,
 ) -> tuple[float, dict, float]:
-    """One `dagster asset materialize` process for a partition; its wall time, resource usage per process,
-    and the share of the machine's cores busy meanwhile."""
-    config = {
-        "ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in (*ASSETS, WAREHOUSE_ASSET)}
-    }
+    """One `dagster asset materialize` process for a partition (of every asset, or of `assets`), importing
+    the code of `checkout`; its wall time, resource usage per process, and the share of the machine's cores
+    busy meanwhile."""
+    config = {"ops": {asset: {"config": {"full_refresh": full_refresh}} for asset in assets}}
     command = materialize_command(partition, config)
+    if set(assets) != {*ASSETS, WAREHOUSE_ASSET}:
+        command[command.index("--select") + 1] = ",".join(assets)
     log = Path(env["DAGSTER_HOME"]) / f"materialize-{partition}-{time.time():.0f}.log"
+    if checkout != REPO:
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH")]))}
     started = time.perf_counter()
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=checkout, env=env, stdout=output, stderr=subprocess.STDOUT)
         with UsageMonitor({"run": process.pid, **monitored}) as monitor:
             returncode = process.wait()
     wall = time.perf_counter() - started
@@ -171,9 +206,11 @@ def run_partition(
     return wall, monitor.usage, monitor.machine_busy_share
 
 
-def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, dict]:
+def latest_metadata(
+    instance: dg.DagsterInstance, partition: str, assets: tuple[str, ...] = (*ASSETS, WAREHOUSE_ASSET)
+) -> dict[str, dict]:
     metadata = {}
-    for asset in (*ASSETS, WAREHOUSE_ASSET):
+    for asset in assets:
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
         ).records
@@ -187,7 +224,9 @@ def latest_metadata(instance: dg.DagsterInstance, partition: str) -> dict[str, d
 
 
 def run_flow_bench(config: BenchConfig) -> dict:
-    """Run every pass and write bench.json, bench.md and bench.png under a new results folder."""
+    """Run the chosen passes (with those they need) and write bench.json, bench.md and, with the warm pass,
+    bench.png under a new results folder."""
+    chosen = passes_to_run(config.passes)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = config.results_dir / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -195,8 +234,17 @@ def run_flow_bench(config: BenchConfig) -> dict:
     universe = Universe.build(config.universe, config.zipf_exponent, config.seed)
     print(f"[bench] generating {config.files} files x {config.lines_per_file} lines ...", flush=True)
     day = day_files(config, universe, DAY, config.files, config.seed)
-    cold = day_files(config, universe, COLD_DAY, config.cold_files, config.seed + 1)
-    one = day_files(config, universe, ONE_FILE_DAY, 1, config.seed + 2)
+    cold = (
+        day_files(config, universe, COLD_DAY, config.cold_files, config.seed + 1) if "cold" in chosen else []
+    )
+    one = day_files(config, universe, ONE_FILE_DAY, 1, config.seed + 2) if "one_file" in chosen else []
+    one3 = day_files(config, universe, ONE_FILE3_DAY, 1, config.seed + 2) if "one_file3" in chosen else []
+    # The day's first files again (same seed: the same, cached pairs), named into a day of their own.
+    hour = (
+        day_files(config, universe, HOUR_DAY, min(HOUR_FILES, config.files), config.seed)
+        if "hour" in chosen
+        else []
+    )
     speed_before = python_loop_seconds()
 
     with (
@@ -219,12 +267,13 @@ def run_flow_bench(config: BenchConfig) -> dict:
             "2024-07-01",
         )
         print("[bench] uploading ...", flush=True)
-        upload(day + cold + one, "raw/")
+        upload(day + cold + one + one3 + hour, "raw/")
         redis_client = redis.Redis.from_url(redis_service.url)
         monitored = {"redis-server": redis_service.process.pid, "moto_server": s3.process.pid}
         passes = {}
 
-        def run_pass(name, partition, files, model, namespace, full_refresh=False):
+        def run_pass(name, partition, files, model, namespace, full_refresh=False, assets=None):
+            assets = assets or (*ASSETS, WAREHOUSE_ASSET)
             print(f"[bench] pass {name}: {partition}, {len(files)} files", flush=True)
             pass_env = {
                 **env,
@@ -234,10 +283,15 @@ def run_flow_bench(config: BenchConfig) -> dict:
             }
             memory_before = redis_client.info("memory")["used_memory"]
             wall, usage, busy_share = run_partition(
-                pass_env, partition, full_refresh, {**monitored, "model-server": model.process.pid}
+                pass_env,
+                partition,
+                full_refresh,
+                {**monitored, "model-server": model.process.pid},
+                assets,
+                config.checkout,
             )
             with dg.DagsterInstance.from_config(str(home)) as instance:
-                metadata = latest_metadata(instance, partition)
+                metadata = latest_metadata(instance, partition, assets)
             passes[name] = PassResult(
                 name=name,
                 partition=partition,
@@ -248,7 +302,9 @@ def run_flow_bench(config: BenchConfig) -> dict:
                 metadata={
                     **metadata,
                     "redis_used_memory_growth": redis_client.info("memory")["used_memory"] - memory_before,
-                    "warehouse_bytes_per_row": bytes_per_row(postgres.libpq_url, WAREHOUSE_SCHEMA),
+                    "warehouse_bytes_per_row": bytes_per_row(postgres.libpq_url, WAREHOUSE_SCHEMA)
+                    if WAREHOUSE_ASSET in assets
+                    else 0.0,
                 },
                 machine_busy_share=busy_share,
                 usage={
@@ -259,18 +315,32 @@ def run_flow_bench(config: BenchConfig) -> dict:
                     }
                     for key, value in usage.items()
                 },
+                assets=assets,
             )
 
-        run_pass("cold", COLD_DAY, cold, capped_model, "bench-cold")
-        run_pass("fill", DAY, day, fast_model, "bench-day")
-        run_pass("warm", DAY, day, fast_model, "bench-day", full_refresh=True)
-        run_pass("one_file", ONE_FILE_DAY, one, fast_model, "bench-day")
+        runs = {
+            "cold": lambda: run_pass("cold", COLD_DAY, cold, capped_model, "bench-cold"),
+            "fill": lambda: run_pass("fill", DAY, day, fast_model, "bench-day"),
+            "warm": lambda: run_pass("warm", DAY, day, fast_model, "bench-day", full_refresh=True),
+            "one_file": lambda: run_pass("one_file", ONE_FILE_DAY, one, fast_model, "bench-day"),
+            "one_file3": lambda: run_pass(
+                "one_file3", ONE_FILE3_DAY, one3, fast_model, "bench-day", assets=ASSETS
+            ),
+            "warm3": lambda: run_pass(
+                "warm3", DAY, day, fast_model, "bench-day", full_refresh=True, assets=ASSETS
+            ),
+            "hour": lambda: run_pass("hour", HOUR_DAY, hour, fast_model, "bench-day"),
+        }
+        for name in chosen:
+            runs[name]()
     speed_after = python_loop_seconds()
 
     shutil.rmtree(work, ignore_errors=True)
-    cold_distinct = universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in cold]))
-    day_distinct = universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in day]))
-    summary = summarize(config, passes, cold_distinct, day_distinct)
+    distinct = {
+        "cold": universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in cold])) if cold else 0,
+        "day": universe.distinct_normalized(np.concatenate([ranks for _, _, ranks in day])),
+    }
+    summary = summarize(config, passes, distinct["cold"], distinct["day"])
     summary["python_loop_seconds"] = [speed_before, speed_after]
     (out_dir / "bench.json").write_text(
         json.dumps(
@@ -284,7 +354,8 @@ def run_flow_bench(config: BenchConfig) -> dict:
         )
     )
     (out_dir / "bench.md").write_text(markdown(summary))
-    chart(passes["warm"], out_dir / "bench.png")
+    if "warm" in passes:
+        chart(passes["warm"], out_dir / "bench.png")
     print(markdown(summary))
     print(f"[bench] results in {out_dir}", flush=True)
     return summary

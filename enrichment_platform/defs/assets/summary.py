@@ -11,14 +11,6 @@ from enrichment_platform.defs.partitions import daily_partitions
 from enrichment_platform.defs.resources.s3 import PostingsStorage
 from enrichment_platform.defs.resources.warehouse import PostgresWarehouse
 from enrichment_platform.seniority.scale import LEVELS
-from enrichment_platform.warehouse.summary import (
-    SUMMARY_TABLE,
-    AugmentationTotals,
-    level_share_column,
-    level_table_markdown,
-    refresh_day_summary,
-)
-from enrichment_platform.warehouse.views import VIEWS, refresh_views
 
 ASSET_NAME = "seniority_daily_summary"
 
@@ -38,6 +30,16 @@ ASSET_NAME = "seniority_daily_summary"
 def seniority_daily_summary(
     context: dg.AssetExecutionContext, storage: PostingsStorage, warehouse: PostgresWarehouse
 ) -> dg.MaterializeResult:
+    # Imported here: pandas is loaded by the runs that refresh the summary, not by every definitions load.
+    from enrichment_platform.warehouse.summary import (
+        SUMMARY_TABLE,
+        AugmentationTotals,
+        level_share_column,
+        level_table_markdown,
+        refresh_day_summary,
+    )
+    from enrichment_platform.warehouse.views import VIEWS, refresh_views
+
     partition_key = context.partition_key
     # The manifest covers every file of the day; a materialization's metadata only the files of its run.
     augmentation = AugmentationTotals.from_manifest_files(
