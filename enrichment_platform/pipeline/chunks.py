@@ -4,12 +4,15 @@ files a step streams at once, where chunks are cut, and the facts counted over a
 
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import xxhash
 
 from enrichment_platform.settings import setting
+
+READ_PIECE_BYTES = 1024 * 1024  # a streamed object or staged file is read this much at a time
+Pieces = Callable[[], Iterable[bytes]]  # an object opened afresh by each call, read a piece at a time
 
 # Files larger than a chunk streamed at once by one step's process; the others wait for a slot, so the
 # step's memory is a few chunks whatever its files in flight.

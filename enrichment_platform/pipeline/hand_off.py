@@ -16,14 +16,15 @@ import struct
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from enrichment_platform.pipeline.augment import DistinctPairs, distinct_pairs
+from enrichment_platform.pipeline.chunks import READ_PIECE_BYTES, Pieces
 from enrichment_platform.postings.parse import ParsedFile, parse_postings, quarantine_jsonl
 from enrichment_platform.postings.template import seniority_template
 
@@ -69,6 +70,12 @@ class LocalStage:
 
     def open(self, kind: str, name: str, version: str) -> BinaryIO:
         return self._path(kind, name, version).open("rb")
+
+    def pieces(self, kind: str, name: str, version: str) -> Iterator[bytes]:
+        """A staged file read a piece at a time."""
+        with self.open(kind, name, version) as file:
+            while piece := file.read(READ_PIECE_BYTES):
+                yield piece
 
     def read(self, kind: str, name: str, version: str) -> bytes | None:
         try:
@@ -182,18 +189,28 @@ def warehouse_inputs(
     raw_etag: str,
     quarantined: bool,
     output_etag: str,
-) -> tuple[bytes, bytes, bytes | None]:
-    """The raw, output and quarantine (None when the file has none) objects of one file: from this run's
-    stage where its steps left them, else from S3 (the raw and output at exactly these versions)."""
-    raw = stage.read(RAW, name, raw_etag)
-    quarantine = stage.read(QUARANTINE, name, raw_etag) if raw is not None and quarantined else None
-    if raw is None:
-        raw = storage.get(storage.raw, name, expected_etag=raw_etag)
-    if quarantined and quarantine is None:
-        quarantine = storage.get_if_exists(storage.quarantine, name)
-    output = stage.read(EXPORTED, name, output_etag)
-    if output is None:
-        output = storage.get(storage.augmented, name, expected_etag=output_etag)
+) -> tuple[Pieces, Pieces, Pieces | None]:
+    """The raw, output and quarantine (None when the file has none) objects of one file, each opened afresh
+    by a call and read a piece at a time: from this run's stage where its steps left them, else from S3 (the
+    raw and output at exactly these versions)."""
+    raw_staged = stage.exists(RAW, name, raw_etag)
+    raw = (
+        partial(stage.pieces, RAW, name, raw_etag)
+        if raw_staged
+        else partial(storage.get_pieces, storage.raw, name, raw_etag)
+    )
+    output = (
+        partial(stage.pieces, EXPORTED, name, output_etag)
+        if stage.exists(EXPORTED, name, output_etag)
+        else partial(storage.get_pieces, storage.augmented, name, output_etag)
+    )
+    quarantine = None
+    if quarantined:
+        quarantine = (
+            partial(stage.pieces, QUARANTINE, name, raw_etag)
+            if raw_staged and stage.exists(QUARANTINE, name, raw_etag)
+            else partial(storage.get_pieces, storage.quarantine, name)
+        )
     return raw, output, quarantine
 
 

@@ -3,18 +3,23 @@ COPY into the day's partitions), in one transaction, so that a file's rows appea
 replaced file never duplicates any."""
 
 import threading
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import psycopg
 from psycopg import sql
 
+from enrichment_platform.pipeline.chunks import Pieces
 from enrichment_platform.warehouse.connection import connect, database_errors
 from enrichment_platform.warehouse.rows import (
     COPIED_COLUMNS,
+    COPY_SIGNATURE,
+    COPY_TRAILER,
     PostingRows,
-    copy_binary,
-    posting_rows,
-    quarantine_records,
+    copy_binary_rows,
+    file_rows,
+    quarantine_chunks,
     quarantine_rows,
     reserialized,
 )
@@ -82,25 +87,34 @@ class Warehouse:
     def load_file(
         self, day: date, name: str, model_version: str, raw: bytes, output: bytes, quarantine: bytes | None
     ) -> dict:
+        """`load_pieces` of whole objects."""
+        return self.load_pieces(
+            day,
+            name,
+            model_version,
+            lambda: (raw,),
+            lambda: (output,),
+            (lambda: (quarantine,)) if quarantine else None,
+        )
+
+    def load_pieces(
+        self, day: date, name: str, model_version: str, raw: Pieces, output: Pieces, quarantine: Pieces | None
+    ) -> dict:
         """Replace the rows of file `name` of `day` by those of its output and quarantine objects (`raw`
-        gives the line numbers and content hashes); its facts for the manifest."""
-        records = quarantine_records(quarantine)
-        rejected = quarantine_rows(records)
-        rows = posting_rows(name, raw, output, {record["line"] for record in records})
+        gives the line numbers and content hashes); its facts for the manifest. Each object is read a piece
+        at a time and its rows made a chunk of lines at a time, so that memory does not grow with the file."""
         action = f"loading {name} of {day} into {self.schema}.{POSTINGS_TABLE} and {QUARANTINE_TABLE}"
         with database_errors(self.url, action):
             connection = self._connection()
             try:
-                self._replace_rows(connection, day, name, model_version, rows, rejected)
+                return self._replace_rows(connection, day, name, model_version, raw, output, quarantine)
             except psycopg.DataError:  # jsonb refused a line as it is: find which, and store them altered
-                self._fit_refused(connection, rows)
-                self._replace_rows(connection, day, name, model_version, rows, rejected)
-        return {
-            "rows": len(rows),
-            "quarantine_rows": len(rejected),
-            "altered_rows": len(rows.altered),
-            "altered_quarantine_rows": sum(row[3] for row in rejected),
-        }
+                with connect(self.url) as checker:
+                    checker.autocommit = True  # a refused line does not end the checks of the others
+                    fit = partial(self._fit_refused, checker)
+                    return self._replace_rows(
+                        connection, day, name, model_version, raw, output, quarantine, fit
+                    )
 
     def _replace_rows(
         self,
@@ -108,32 +122,47 @@ class Warehouse:
         day: date,
         name: str,
         model_version: str,
-        rows: PostingRows,
-        rejected: list[tuple[int, str, str, bool]],
-    ) -> None:
+        raw: Pieces,
+        output: Pieces,
+        quarantine: Pieces | None,
+        fit: Callable[[PostingRows], None] | None = None,
+    ) -> dict:
         delete = "DELETE FROM {} WHERE posting_date = %s AND source_file = %s"
         copy = "COPY {} ({}) FROM STDIN"
         # Straight into the day's partitions (prepare() created them): no routing of each row by its date.
         postings = self._table(partition_name(POSTINGS_TABLE, day))
-        quarantine = self._table(partition_name(QUARANTINE_TABLE, day))
+        quarantine_table = self._table(partition_name(QUARANTINE_TABLE, day))
+        facts = dict.fromkeys(("rows", "quarantine_rows", "altered_rows", "altered_quarantine_rows"), 0)
         with connection.transaction(), connection.cursor() as cursor:
-            for table in (postings, quarantine):
+            for table in (postings, quarantine_table):
                 cursor.execute(sql.SQL(delete).format(table), (day, name))
+            if quarantine is not None:
+                columns = sql.SQL(", ").join(map(sql.Identifier, _QUARANTINE_COPIED))
+                with cursor.copy(sql.SQL(copy).format(quarantine_table, columns)) as copy_rows:
+                    for records in quarantine_chunks(quarantine()):
+                        for line_number, error, raw_line, altered in quarantine_rows(records):
+                            copy_rows.write_row((day, name, line_number, error, raw_line, altered))
+                            facts["quarantine_rows"] += 1
+                            facts["altered_quarantine_rows"] += altered
             columns = sql.SQL(", ").join(map(sql.Identifier, COPIED_COLUMNS))
             with cursor.copy(sql.SQL(copy + " (FORMAT BINARY)").format(postings, columns)) as copy_rows:
-                copy_rows.write(copy_binary(rows, day, name, model_version))
-            if rejected:
-                columns = sql.SQL(", ").join(map(sql.Identifier, _QUARANTINE_COPIED))
-                with cursor.copy(sql.SQL(copy).format(quarantine, columns)) as copy_rows:
-                    for line_number, error, raw, altered in rejected:
-                        copy_rows.write_row((day, name, line_number, error, raw, altered))
+                copy_rows.write(COPY_SIGNATURE)
+                for rows in file_rows(name, raw(), output(), quarantine() if quarantine else ()):
+                    if fit is not None:
+                        fit(rows)
+                    copy_rows.write(copy_binary_rows(rows, day, name, model_version))
+                    facts["rows"] += len(rows)
+                    facts["altered_rows"] += len(rows.altered)
+                copy_rows.write(COPY_TRAILER)
+        return facts
 
-    def _fit_refused(self, connection: psycopg.Connection, rows: PostingRows) -> None:
+    @staticmethod
+    def _fit_refused(checker: psycopg.Connection, rows: PostingRows) -> None:
         """Alter each row whose posting jsonb refuses to the re-serialized form of its line, asked line by
-        line (only for a file whose copy was refused)."""
+        line on `checker` (only for a file whose copy was refused)."""
         for index in range(len(rows)):
             try:
-                connection.execute("SELECT %s::text::jsonb", (rows.posting(index).decode(),))
+                checker.execute("SELECT %s::text::jsonb", (rows.posting(index).decode(),))
             except psycopg.DataError:
                 rows.altered[index] = reserialized(rows.lines[index])
 

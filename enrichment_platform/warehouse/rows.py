@@ -6,6 +6,7 @@ code (map, struct, join), so that a day of millions of lines costs little Python
 import hashlib
 import re
 import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, repeat
@@ -13,6 +14,7 @@ from operator import add, methodcaller
 
 import orjson
 
+from enrichment_platform.pipeline.chunks import chunk_bytes, cut_lines
 from enrichment_platform.postings.parse import split_lines
 
 # A JSON NUL escape: `\u0000` preceded by an even number of backslashes (`\\u0000` is a backslash and text).
@@ -20,7 +22,7 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 _REPLACEMENT_ESCAPE = rb"\1\\ufffd"
 NUL, REPLACEMENT_CHARACTER = "\x00", "\ufffd"
 
-# The job_postings columns of copy_binary's rows, in its order: the file's constants first.
+# The job_postings columns of copy_binary_rows's rows, in its order: the file's constants first.
 COPIED_COLUMNS = (
     "posting_date",
     "source_file",
@@ -68,25 +70,114 @@ def quarantine_records(quarantine: bytes | None) -> list[dict]:
     return [orjson.loads(line) for line in output_lines(quarantine)] if quarantine else []
 
 
+def quarantine_chunks(pieces: Iterable[bytes]) -> Iterator[list[dict]]:
+    """The records of a quarantine object read a piece at a time, a chunk of lines at a time."""
+    for chunk in cut_lines(pieces, chunk_bytes()):
+        yield quarantine_records(chunk)
+
+
+class _Lines:
+    """The lines of an object read a piece at a time, taken a number at a time."""
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self._pieces = iter(pieces)
+        self._lines: list[bytes] = []
+        self._start = 0  # lines before it are taken
+        self._partial = b""  # the start of a line that goes on in the next piece
+
+    def take(self, count: int) -> list[bytes]:
+        while len(self._lines) - self._start < count and self._pieces is not None:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self._pieces = None
+                new = [self._partial] if self._partial else []
+            else:
+                new = (self._partial + piece).split(b"\n")
+                self._partial = new.pop()
+            self._lines = self._lines[self._start :] + new
+            self._start = 0
+        taken = self._lines[self._start : self._start + count]
+        self._start += len(taken)
+        return taken
+
+
+class _QuarantinedNumbers:
+    """The line numbers of a quarantine object's records (in line order), read as far as asked."""
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self._chunks = quarantine_chunks(pieces)
+        self._ahead: list[int] = []
+
+    def through(self, last: int) -> set[int]:
+        """The quarantined numbers up to line `last` not given before."""
+        numbers = set()
+        while True:
+            while self._ahead and self._ahead[0] <= last:
+                numbers.add(self._ahead.pop(0))
+            if self._ahead:
+                return numbers
+            records = next(self._chunks, None)
+            if records is None:
+                return numbers
+            self._ahead = [record["line"] for record in records]
+
+
+def file_rows(
+    name: str, raw: Iterable[bytes], output: Iterable[bytes], quarantine: Iterable[bytes]
+) -> Iterator[PostingRows]:
+    """The rows of one file (`posting_rows`) from its raw, output and quarantine objects read a piece at a
+    time, a chunk of raw lines (ENRICHMENT_CHUNK_BYTES) at a time."""
+    output_lines_ = _Lines(output)
+    quarantined = _QuarantinedNumbers(quarantine)
+    first_line = 1
+    for chunk in cut_lines(raw, chunk_bytes()):
+        lines = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+        numbers, inputs = valid_inputs(chunk, quarantined.through(first_line + lines - 1), first_line)
+        yield matched_rows(name, numbers, inputs, output_lines_.take(len(inputs)))
+        first_line += lines
+    extra = output_lines_.take(1)
+    if extra:
+        raise FileRowsMismatchError(
+            f"{name}: more output lines than valid input lines (non-blank and not quarantined); the output, "
+            "raw and quarantine objects are of different versions. Materialize the partition again so that "
+            "every asset processes the file anew."
+        )
+
+
 def posting_rows(name: str, raw: bytes, output: bytes, quarantined_numbers: set[int]) -> PostingRows:
     """One row per output line, in order. The output holds the valid input lines in input order, which are
     the non-blank lines that were not quarantined: that gives each its line number and input bytes."""
-    lines = output_lines(output)
-    inputs = split_lines(raw)
-    numbers = list(range(1, len(inputs) + 1))
-    skipped = {number for number in quarantined_numbers if 0 < number <= len(inputs)}
+    numbers, inputs = valid_inputs(raw, quarantined_numbers)
+    return matched_rows(name, numbers, inputs, output_lines(output))
+
+
+def valid_inputs(
+    raw: bytes, quarantined_numbers: set[int], first_line: int = 1
+) -> tuple[list[int], list[bytes]]:
+    """The line numbers and bytes of the non-blank lines of `raw` not quarantined. `raw` may be a part of a
+    file cut at a line end whose first line is line `first_line`."""
+    inputs = split_lines(raw, file_start=first_line == 1)
+    numbers = list(range(first_line, first_line + len(inputs)))
+    last = first_line + len(inputs) - 1
+    skipped = {number for number in quarantined_numbers if first_line <= number <= last}
     if not all(map(bytes.strip, inputs)):
-        skipped.update(number for number, line in enumerate(inputs, start=1) if not line.strip())
+        skipped.update(number for number, line in enumerate(inputs, start=first_line) if not line.strip())
     for number in sorted(skipped, reverse=True):  # a few lines: cheaper than filtering every line
-        del numbers[number - 1], inputs[number - 1]
+        del numbers[number - first_line], inputs[number - first_line]
+    return numbers, inputs
+
+
+def matched_rows(name: str, numbers: list[int], inputs: list[bytes], lines: list[bytes]) -> PostingRows:
+    """The rows of output `lines`, the valid input lines `numbers` and `inputs` (`valid_inputs`) in order."""
     if len(inputs) != len(lines):
+        where = f" from line {numbers[0]}" if numbers and numbers[0] > 1 else ""
         raise FileRowsMismatchError(
             f"{name}: {len(lines)} output lines but {len(inputs)} valid input lines (non-blank and not "
-            "quarantined); the output, raw and quarantine objects are of different versions. Materialize the "
-            "partition again so that every asset processes the file anew."
+            f"quarantined){where}; the output, raw and quarantine objects are of different versions. "
+            "Materialize the partition again so that every asset processes the file anew."
         )
     rows = PostingRows(numbers, list(map(methodcaller("digest"), map(hashlib.sha256, inputs))), lines)
-    if b"\\u0000" in output:  # one search of the whole object spares a search per line
+    if b"\\u0000" in b"".join(lines):  # one search of all the lines spares a search per line
         for index, line in enumerate(lines):
             if b"\\u0000" in line and _NUL_ESCAPE.search(line):
                 rows.altered[index] = without_nul(line)
@@ -106,17 +197,17 @@ def reserialized(line: bytes) -> bytes:
 
 # COPY's binary format: a signature (no flags, no header extension), then per row its field count and each
 # field as its length (-1 for NULL) and bytes, then -1. A jsonb field is a version byte and the JSON text.
-_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_TRAILER = struct.pack(">h", -1)
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = struct.pack(">h", -1)
 _POSTGRES_EPOCH = date(2000, 1, 1)
 _JSONB_VERSION = 1
 # line_number, content_sha256, posting_altered false, original_line NULL, and the posting's length and version
 _ROW = ">ii i32s i? i iB"
 
 
-def copy_binary(rows: PostingRows, day: date, name: str, model_version: str) -> bytes:
-    """The rows in COPY's binary format, columns as COPIED_COLUMNS: nothing to escape, nothing for
-    PostgreSQL to parse but the JSON."""
+def copy_binary_rows(rows: PostingRows, day: date, name: str, model_version: str) -> bytes:
+    """The rows in COPY's binary format, columns as COPIED_COLUMNS, between COPY_SIGNATURE and COPY_TRAILER:
+    nothing to escape, nothing for PostgreSQL to parse but the JSON."""
     source_file, version = name.encode(), model_version.encode()
     leading = struct.pack(
         f">h ii i{len(source_file)}s i{len(version)}s",
@@ -151,7 +242,7 @@ def copy_binary(rows: PostingRows, day: date, name: str, model_version: str) -> 
             *(len(posting) + 1, _JSONB_VERSION),
         )
         postings[index] = posting
-    return b"".join(chain((_SIGNATURE,), chain.from_iterable(zip(heads, postings)), (_TRAILER,)))
+    return b"".join(chain.from_iterable(zip(heads, postings)))
 
 
 def quarantine_rows(records: list[dict]) -> list[tuple[int, str, str, bool]]:

@@ -12,6 +12,7 @@ from psycopg.types.json import set_json_loads
 from enrichment_platform.postings.parse import parse_postings, quarantine_jsonl
 from enrichment_platform.warehouse.connection import WarehouseSchemaError, WarehouseUnavailableError
 from enrichment_platform.warehouse.loader import Warehouse
+from enrichment_platform.warehouse.rows import FileRowsMismatchError
 
 pytestmark = pytest.mark.integration
 
@@ -234,3 +235,50 @@ def test_an_unreachable_database_is_named_without_its_password():
     message = str(raised.value)
     assert "postgresql://loader:***@127.0.0.1:1/enrichment" in message
     assert "s3cret" not in message
+
+
+def pieces_of(data: bytes, size: int):
+    """An opener of `data` read `size` bytes at a time."""
+    return lambda: (data[start : start + size] for start in range(0, len(data), size))
+
+
+def test_a_file_loaded_a_chunk_at_a_time_gets_the_rows_of_a_whole_load(warehouse, monkeypatch):
+    lines = [b"\xef\xbb\xbf" + posting(0)]
+    for n in range(1, 60):
+        lines.append(posting(n, "Head of Legal" if n % 4 else "CEO") + (b"\r" if n % 9 == 0 else b""))
+        if n % 7 == 0:
+            lines.append(b"" if n % 2 else b"not json")
+        if n % 13 == 0:
+            lines.append(rb'{"company":"c","title":"tiny","n":1e-20000}')  # refused by jsonb as it is
+    raw = b"\n".join(lines)  # no final newline
+    output, quarantine = exported(raw)
+    whole = load(warehouse, "whole.jsonl", raw)
+    monkeypatch.setenv("ENRICHMENT_CHUNK_BYTES", "100")  # a few lines a chunk
+
+    facts = warehouse.load_pieces(
+        DAY, "chunked.jsonl", "sm-1", pieces_of(raw, 37), pieces_of(output, 41), pieces_of(quarantine, 5)
+    )
+
+    assert facts == whole and facts["altered_rows"] == 4 and facts["quarantine_rows"] == 4
+    by_file = {}
+    for table in ("job_postings", "quarantined_lines"):
+        for row in rows(warehouse, table):
+            by_file.setdefault((table, row[1]), []).append(row[2:])
+    assert by_file[("job_postings", "chunked.jsonl")] == by_file[("job_postings", "whole.jsonl")]
+    assert by_file[("quarantined_lines", "chunked.jsonl")] == by_file[("quarantined_lines", "whole.jsonl")]
+
+
+def test_output_lines_that_do_not_match_the_raw_file_by_chunks_fail_the_file_and_leave_no_rows(
+    warehouse, monkeypatch
+):
+    raw = b"\n".join(posting(n) for n in range(20)) + b"\n"
+    output, _ = exported(raw)
+    monkeypatch.setenv("ENRICHMENT_CHUNK_BYTES", "100")
+
+    for wrong in (
+        output + output.splitlines(keepends=True)[0],
+        b"".join(output.splitlines(keepends=True)[:-1]),
+    ):
+        with pytest.raises(FileRowsMismatchError, match="different versions"):
+            warehouse.load_pieces(DAY, "1.jsonl", "sm-1", pieces_of(raw, 64), pieces_of(wrong, 64), None)
+    assert rows(warehouse) == []

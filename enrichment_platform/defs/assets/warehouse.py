@@ -69,7 +69,7 @@ def postings_warehouse(
             stage, storage, name, raw_etag, quarantined, output_etag
         )
         model_version = augmented_files[name]["model_version"]
-        facts = loader.load_file(day, name, model_version, raw_data, output, quarantine)
+        facts = loader.load_pieces(day, name, model_version, raw_data, output, quarantine)
         remove_warehouse_inputs(stage, name, raw_etag, output_etag)
         return {**facts, "loaded_by_run": context.run_id}  # the warehouse check counts this run's files
 

@@ -13,13 +13,13 @@ from dagster_aws.s3.utils import construct_boto_client_retry_config, disable_sig
 from pydantic import PrivateAttr
 
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_file
+from enrichment_platform.pipeline.chunks import READ_PIECE_BYTES
 from enrichment_platform.pipeline.incremental import files_in_flight
 from enrichment_platform.pipeline.locations import S3Location
 from enrichment_platform.pipeline.manifest import Manifest
 from enrichment_platform.pipeline.storage import DEAD_LETTER_SUFFIX, MANIFEST_NAME, S3AccessError, s3_errors
 from enrichment_platform.pipeline.upload import upload_pieces
 
-READ_PIECE_BYTES = 1024 * 1024  # a streamed object is read from its connection this much at a time
 # Connections beyond the files in flight: the step's own requests (manifests, staging) beside theirs.
 STEP_CONNECTIONS = 4
 
