@@ -24,6 +24,7 @@ BENCH_NEEDS = {
     "api": {"moto": "local"},
     "freshness": {"moto": "local"},
     "backfill": {"matplotlib": "bench", "moto": "local"},
+    "bigfile": {"psutil": "bench", "moto": "local"},
 }
 
 
@@ -158,6 +159,17 @@ def backfill_bench(arguments: argparse.Namespace) -> None:
             {key: value for key, value in run_backfill_bench(config).items() if key in BACKFILL_FIGURES}
         )
     )
+
+
+def bigfile_bench(arguments: argparse.Namespace) -> None:
+    require_bench_needs("bigfile")
+    from enrichment_platform.bench.bigfile import BigFileConfig, run_bigfile_bench
+
+    config = BigFileConfig(size_mb=arguments.size_mb, results_dir=arguments.results_dir)
+    if arguments.checkout:
+        config.checkout = arguments.checkout.resolve()
+    result = run_bigfile_bench(config)
+    print(json.dumps({key: result[key] for key in ("file_mb", "lines", "wall_seconds", "peak_rss_mb")}))
 
 
 def warehouse_bench(arguments: argparse.Namespace) -> None:
@@ -300,6 +312,22 @@ def add_bench_commands(commands: argparse._SubParsersAction) -> None:
     )
     backfill.add_argument("--results-dir", type=Path, default=Path("results"))
     backfill.set_defaults(handler=backfill_bench)
+    bigfile = bench.add_parser(
+        "bigfile",
+        help="one raw file of a chosen size through every asset: the run's peak memory (goal <= 400 MB "
+        "whatever the size) and time",
+    )
+    bigfile.add_argument(
+        "--size-mb", type=int, default=1000, help="size of the raw file in MB (default 1000)"
+    )
+    bigfile.add_argument(
+        "--checkout",
+        type=Path,
+        help="the checkout whose platform code the run imports (default: the installed one), to compare "
+        "versions",
+    )
+    bigfile.add_argument("--results-dir", type=Path, default=Path("results"))
+    bigfile.set_defaults(handler=bigfile_bench)
     api_load = bench.add_parser(
         "api",
         help="the push API under load: concurrent clients push parts, close and fetch (processed by "

@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -44,10 +46,14 @@ from enrichment_platform.bench.warehouse import bytes_per_row
 from enrichment_platform.devstack import synthetic
 from enrichment_platform.devstack.dagster_stack import materialize_command
 from enrichment_platform.devstack.model_server import start_model_server
-from enrichment_platform.devstack.postgres_server import start_postgres
+from enrichment_platform.devstack.postgres_server import PostgresService, start_postgres
 from enrichment_platform.devstack.processes import free_port
-from enrichment_platform.devstack.redis_server import start_redis
-from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
+from enrichment_platform.devstack.redis_server import RedisService, start_redis
+from enrichment_platform.devstack.s3_server import (
+    MotoProcessService,
+    local_aws_env,
+    start_moto_server_process,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "bench-postings"
@@ -145,6 +151,26 @@ def upload(files, prefix: str) -> None:
     client = boto3.client("s3")
     for name, data, _ in files:
         client.put_object(Bucket=BUCKET, Key=f"{prefix}{name}", Body=data)
+
+
+@dataclass
+class BenchServices:
+    redis: RedisService
+    s3: MotoProcessService
+    postgres: PostgresService
+
+
+@contextmanager
+def bench_services(work: Path, s3_latency_ms: int = 0) -> Iterator[BenchServices]:
+    """A benchmark's own Redis, S3 API endpoint (a process of its own, each answer delayed by
+    `s3_latency_ms`) and PostgreSQL under `work`; boto3 in this process points at that endpoint."""
+    with (
+        start_redis(work / "redis") as redis_service,
+        start_moto_server_process(free_port(), work / "moto", latency_ms=s3_latency_ms) as s3,
+        start_postgres(work / "postgres") as postgres,
+    ):
+        os.environ.update(local_aws_env(s3.endpoint_url))
+        yield BenchServices(redis_service, s3, postgres)
 
 
 def bench_environment(
@@ -248,13 +274,11 @@ def run_flow_bench(config: BenchConfig) -> dict:
     speed_before = python_loop_seconds()
 
     with (
-        start_redis(work / "redis") as redis_service,
-        start_moto_server_process(free_port(), work / "moto", latency_ms=config.s3_latency_ms) as s3,
+        bench_services(work, config.s3_latency_ms) as services,
         start_model_server(capacity=0, workdir=work / "model-fast") as fast_model,
         start_model_server(capacity=config.capacity, workdir=work / "model-capped") as capped_model,
-        start_postgres(work / "postgres") as postgres,
     ):
-        os.environ.update(local_aws_env(s3.endpoint_url))
+        redis_service, s3, postgres = services.redis, services.s3, services.postgres
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         home = work / "dagster_home"
         env = bench_environment(
