@@ -9,7 +9,6 @@ pairs ÷ capacity, and says what the runs were doing whenever the model stood id
 """
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -33,14 +32,18 @@ from enrichment_platform.bench.backfill_report import (
     summarize,
 )
 from enrichment_platform.bench.data import Universe
-from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, day_files, upload
+from enrichment_platform.bench.flow import (
+    REPO,
+    BenchConfig,
+    bench_environment,
+    bench_services,
+    day_files,
+    upload,
+)
 from enrichment_platform.bench.freshness_report import run_times
 from enrichment_platform.devstack.dagster_stack import DagsterStack, start_dagster
 from enrichment_platform.devstack.model_server import start_model_server
-from enrichment_platform.devstack.postgres_server import start_postgres
 from enrichment_platform.devstack.processes import free_port
-from enrichment_platform.devstack.redis_server import start_redis
-from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
 
 BUCKET = "bench-postings"  # flow.upload's bucket
 LAUNCH_BACKFILL = """mutation($params: LaunchBackfillParams!) {
@@ -191,20 +194,15 @@ def run_backfill_bench(config: BackfillConfig) -> dict:
     request_log = work / "model-requests.log"
     try:
         with (
-            start_redis(work / "redis") as redis_service,
-            start_moto_server_process(free_port(), work / "moto") as s3,
+            bench_services(work) as services,
             start_model_server(
                 capacity=config.capacity, workdir=work / "model", request_log=request_log
             ) as model,
-            start_postgres(work / "postgres") as postgres,
         ):
-            os.environ.update(local_aws_env(s3.endpoint_url))
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             home = work / "dagster_home"
             env = {
-                **bench_environment(
-                    home, BUCKET, s3.endpoint_url, redis_service.url, postgres.libpq_url, "bench", dates[0]
-                ),
+                **bench_environment(home, BUCKET, services, "bench", dates[0]),
                 "SENIORITY_MODEL_TARGET": model.target,
                 "SENIORITY_MODEL_CAPACITY": str(config.capacity),
                 "SENIORITY_MODEL_VERSION": "bench-backfill",

@@ -136,15 +136,7 @@ def run_bigfile_bench(config: BigFileConfig) -> dict:
             boto3.client("s3").upload_file(str(path), BUCKET, f"raw/{name}")
             home = work / "dagster_home"
             env = {
-                **bench_environment(
-                    home,
-                    BUCKET,
-                    services.s3.endpoint_url,
-                    services.redis.url,
-                    services.postgres.libpq_url,
-                    WAREHOUSE_SCHEMA,
-                    "2024-07-01",
-                ),
+                **bench_environment(home, BUCKET, services, WAREHOUSE_SCHEMA, "2024-07-01"),
                 "SENIORITY_MODEL_TARGET": model.target,
                 "SENIORITY_MODEL_VERSION": "bench-bigfile",
                 "SENIORITY_MODEL_CAPACITY": "0",

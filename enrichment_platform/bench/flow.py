@@ -174,13 +174,7 @@ def bench_services(work: Path, s3_latency_ms: int = 0) -> Iterator[BenchServices
 
 
 def bench_environment(
-    home: Path,
-    bucket: str,
-    s3_url: str,
-    redis_url: str,
-    warehouse_url: str,
-    warehouse_schema: str,
-    partitions_start: str,
+    home: Path, bucket: str, services: BenchServices, warehouse_schema: str, partitions_start: str
 ) -> dict[str, str]:
     """Make a benchmark's Dagster home (the checkout's dagster.yaml) and return its processes' environment:
     this one's, with the platform's settings pointing at the benchmark's own services and bucket."""
@@ -188,15 +182,15 @@ def bench_environment(
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     return {
         **os.environ,
-        **local_aws_env(s3_url),
+        **local_aws_env(services.s3.endpoint_url),
         "DAGSTER_HOME": str(home),
-        "REDIS_URL": redis_url,
+        "REDIS_URL": services.redis.url,
         "RAW_POSTINGS_URI": f"s3://{bucket}/raw/",
         "AUGMENTED_POSTINGS_URI": f"s3://{bucket}/mod/",
         "QUARANTINE_URI": f"s3://{bucket}/quarantine/",
         "STAGING_URI": f"s3://{bucket}/staging/",
         "PARTITIONS_START_DATE": partitions_start,
-        "WAREHOUSE_URL": warehouse_url,
+        "WAREHOUSE_URL": services.postgres.libpq_url,
         "WAREHOUSE_SCHEMA": warehouse_schema,
     }
 
@@ -281,15 +275,7 @@ def run_flow_bench(config: BenchConfig) -> dict:
         redis_service, s3, postgres = services.redis, services.s3, services.postgres
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         home = work / "dagster_home"
-        env = bench_environment(
-            home,
-            BUCKET,
-            s3.endpoint_url,
-            redis_service.url,
-            postgres.libpq_url,
-            WAREHOUSE_SCHEMA,
-            "2024-07-01",
-        )
+        env = bench_environment(home, BUCKET, services, WAREHOUSE_SCHEMA, "2024-07-01")
         print("[bench] uploading ...", flush=True)
         upload(day + cold + one + one3 + hour, "raw/")
         redis_client = redis.Redis.from_url(redis_service.url)

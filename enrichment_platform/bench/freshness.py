@@ -10,7 +10,6 @@ partition (the baseline), and new files land one every `interval` seconds; each 
 """
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +25,7 @@ import dagster as dg
 
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_timestamp
 from enrichment_platform.bench.data import Universe
-from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, day_files
+from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, bench_services, day_files
 from enrichment_platform.bench.freshness_history import (
     JOB_ASSETS,
     sensor_cursor_after,
@@ -36,10 +35,7 @@ from enrichment_platform.bench.freshness_history import (
 from enrichment_platform.bench.freshness_report import file_breakdown, markdown, run_times, summarize
 from enrichment_platform.devstack.dagster_stack import materialize_command, start_dagster
 from enrichment_platform.devstack.model_server import start_model_server
-from enrichment_platform.devstack.postgres_server import start_postgres
 from enrichment_platform.devstack.processes import free_port
-from enrichment_platform.devstack.redis_server import start_redis
-from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
 from enrichment_platform.settings import setting
 
 BUCKET = "freshness-bench"
@@ -233,26 +229,15 @@ def run_freshness_bench(config: FreshnessConfig) -> dict:
     timings = {}
     try:
         with (
-            start_redis(work / "redis") as redis_service,
-            start_moto_server_process(free_port(), work / "moto") as s3,
+            bench_services(work) as services,
             start_model_server(capacity=0, workdir=work / "model") as model,
-            start_postgres(work / "postgres") as postgres,
         ):
-            os.environ.update(local_aws_env(s3.endpoint_url))
             client = boto3.client("s3")
             client.create_bucket(Bucket=BUCKET)
             home = work / "dagster_home"
             partitions_start = (date.fromisoformat(today) - timedelta(days=30)).isoformat()
             env = {
-                **bench_environment(
-                    home,
-                    BUCKET,
-                    s3.endpoint_url,
-                    redis_service.url,
-                    postgres.libpq_url,
-                    "bench",
-                    partitions_start,
-                ),
+                **bench_environment(home, BUCKET, services, "bench", partitions_start),
                 "SENIORITY_MODEL_TARGET": model.target,
                 "SENIORITY_MODEL_CAPACITY": "0",
                 "SENIORITY_MODEL_VERSION": "bench-freshness",
