@@ -28,7 +28,7 @@ from enrichment_platform.devstack.dagster_stack import start_dagster
 from enrichment_platform.devstack.model_server import start_model_server
 from enrichment_platform.devstack.processes import free_port
 from enrichment_platform.devstack.redis_server import start_redis
-from enrichment_platform.devstack.s3_server import local_aws_env, start_moto_server_process
+from enrichment_platform.devstack.s3_server import local_aws_env, local_aws_environ, start_moto_server_process
 from enrichment_platform.postings.normalize import normalize_pair
 from enrichment_platform.postings.parse import parse_postings
 
@@ -155,8 +155,8 @@ def run_api_bench(config: ApiBenchConfig) -> dict:
             start_model_server(
                 capacity=config.capacity, workdir=work / "model", request_log=request_log
             ) as model,
+            local_aws_environ(s3.endpoint_url),
         ):
-            os.environ.update(local_aws_env(s3.endpoint_url))
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             home = work / "dagster_home"
             home.mkdir()

@@ -52,6 +52,7 @@ from enrichment_platform.devstack.redis_server import RedisService, start_redis
 from enrichment_platform.devstack.s3_server import (
     MotoProcessService,
     local_aws_env,
+    local_aws_environ,
     start_moto_server_process,
 )
 
@@ -163,13 +164,13 @@ class BenchServices:
 @contextmanager
 def bench_services(work: Path, s3_latency_ms: int = 0) -> Iterator[BenchServices]:
     """A benchmark's own Redis, S3 API endpoint (a process of its own, each answer delayed by
-    `s3_latency_ms`) and PostgreSQL under `work`; boto3 in this process points at that endpoint."""
+    `s3_latency_ms`) and PostgreSQL under `work`; boto3 in this process points at that endpoint meanwhile."""
     with (
         start_redis(work / "redis") as redis_service,
         start_moto_server_process(free_port(), work / "moto", latency_ms=s3_latency_ms) as s3,
         start_postgres(work / "postgres") as postgres,
+        local_aws_environ(s3.endpoint_url),
     ):
-        os.environ.update(local_aws_env(s3.endpoint_url))
         yield BenchServices(redis_service, s3, postgres)
 
 

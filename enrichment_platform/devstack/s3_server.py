@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +64,23 @@ def local_aws_env(endpoint_url: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
+
+
+@contextmanager
+def local_aws_environ(endpoint_url: str) -> Iterator[None]:
+    """Point boto3 in this process at a local S3 API endpoint until the block ends, then restore the
+    settings it had (a test session's own endpoint, say)."""
+    settings = local_aws_env(endpoint_url)
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def ensure_bucket(endpoint_url: str | None, bucket: str) -> None:

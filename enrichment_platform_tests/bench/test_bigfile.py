@@ -1,6 +1,7 @@
 """The big-file benchmark: a small file cut into many chunks through every asset, measured and reported."""
 
 import json
+import os
 
 import pytest
 
@@ -9,7 +10,7 @@ from enrichment_platform.bench.bigfile import BigFileConfig, run_bigfile_bench
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_a_file_of_many_chunks_is_measured_and_its_outputs_counted(tmp_path, monkeypatch):
+def test_a_file_of_many_chunks_is_measured_and_its_outputs_counted(tmp_path, monkeypatch, s3_endpoint):
     monkeypatch.setenv("ENRICHMENT_CHUNK_BYTES", "65536")  # the file is streamed, some 15 chunks
     config = BigFileConfig(
         size_mb=1,
@@ -21,6 +22,8 @@ def test_a_file_of_many_chunks_is_measured_and_its_outputs_counted(tmp_path, mon
 
     result = run_bigfile_bench(config)
 
+    # The bench's own S3 endpoint is gone: this process points at the session's again.
+    assert os.environ["AWS_ENDPOINT_URL"] == s3_endpoint
     assert result["file_mb"] >= 1 and result["lines"] % 2_000 == 0
     assert 0 < result["output_lines"] and 0 < result["quarantined_lines"]
     assert result["output_lines"] + result["quarantined_lines"] <= result["lines"]

@@ -85,3 +85,15 @@ def test_the_endpoint_delays_every_answer_by_the_latency_set(tmp_path, monkeypat
         assert seconds_of_a_get() < 0.25
         s3_endpoint.set_latency(service.endpoint_url, 500)
         assert seconds_of_a_get() >= 0.5
+
+
+def test_pointing_this_process_at_an_endpoint_lasts_the_block_only(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+
+    with s3_server.local_aws_environ("http://127.0.0.1:2"):
+        assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:2"
+        assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+
+    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+    assert "AWS_DEFAULT_REGION" not in os.environ
