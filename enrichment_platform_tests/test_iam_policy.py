@@ -17,9 +17,10 @@ import yaml
 from dagster._core.storage.compute_log_manager import ComputeIOType
 
 from enrichment_platform.api.intake import RequestClosedError
-from enrichment_platform.defs.assets import augmented
+from enrichment_platform.defs.assets import augmented, exported
 from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.resources import default_resources
+from enrichment_platform.pipeline.upload import MIN_PART_BYTES
 from enrichment_platform_tests.support.api_server import run_api_server
 from enrichment_platform_tests.support.harness import (
     DEPLOY,
@@ -195,6 +196,33 @@ def run_the_whole_flow(deployment: Deployment, instance, tmp_path, monkeypatch) 
         [postings_warehouse], partition_key=DAY, resources=default_resources(), instance=instance
     )
     assert loaded.success
+
+    # A file larger than a chunk is exported by a multipart upload; one that fails midway is aborted.
+    big_day, big_file = "2024-07-18", f"{T0 + 86_400 + 60}.jsonl"
+    bucket.put(RAW, big_file, postings(*(f"Engineer {n % 500}" for n in range(80_000))))
+    monkeypatch.setenv("ENRICHMENT_CHUNK_BYTES", str(1024 * 1024))
+    whole_parts = exported.filled_parts
+
+    def parts_then_a_failure(*args):
+        made = 0
+        for part in whole_parts(*args):
+            yield part
+            made += len(part)
+            if made >= MIN_PART_BYTES:  # a part is uploaded
+                raise RuntimeError("the export stops midway")
+
+    monkeypatch.setattr(exported, "filled_parts", parts_then_a_failure)
+    assert run_flow(instance, big_day).success  # the file is set aside, the step goes on
+    assert (
+        "the export stops midway"
+        in dead_letter_errors(bucket)[f"exported_job_postings/{big_day}/{big_file}.json"]
+    )
+    assert bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
+    assert big_file not in bucket.names(OUT)
+    monkeypatch.setattr(exported, "filled_parts", whole_parts)
+    big_run = run_flow(instance, big_day, full_refresh=True)
+    assert big_run.success, failure_messages(big_run)
+    assert big_file in bucket.names(OUT) and not dead_letter_errors(bucket)
 
     # The push API: parts, close, status, results; a part refused after the close is deleted again.
     erid = f"req-{uuid.uuid4().hex[:8]}"

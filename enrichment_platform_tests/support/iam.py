@@ -53,6 +53,8 @@ S3_IGNORED_QUERY = {
     "encoding-type",
 }
 
+MULTIPART_QUERY = {"uploads", "uploadId", "partNumber"}
+
 
 class UnmappedRequestError(AssertionError):
     """A recorded request this module cannot name the IAM action of: teach `iam_operation` its call."""
@@ -338,6 +340,11 @@ def _s3_operation(entry: dict) -> Operation:
     bucket, _, key = url.path.lstrip("/").partition("/")
     described = f"{entry['method']} {entry['url']}"
     unknown = set(query) - S3_IGNORED_QUERY
+    if key and unknown & MULTIPART_QUERY and not unknown - MULTIPART_QUERY:
+        # A multipart upload: started, its parts and its completion are PutObject; its abort has its own.
+        action = "s3:AbortMultipartUpload" if entry["method"] == "DELETE" else "s3:PutObject"
+        if entry["method"] in ("POST", "PUT", "DELETE"):
+            return Operation(action, f"arn:aws:s3:::{bucket}/{unquote(key)}", (), described)
     if not key and entry["method"] == "POST" and unknown == {"delete"}:
         keys = [
             element.text
