@@ -31,13 +31,12 @@ from enrichment_platform.bench.backfill_report import (
     read_requests,
     summarize,
 )
-from enrichment_platform.bench.data import Universe
 from enrichment_platform.bench.flow import (
     REPO,
-    BenchConfig,
     bench_environment,
     bench_services,
     day_files,
+    day_generator,
     upload,
 )
 from enrichment_platform.bench.freshness_report import run_times
@@ -176,13 +175,9 @@ def run_backfill_bench(config: BackfillConfig) -> dict:
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = config.results_dir / stamp
     dates = backfill_dates(config)
-    flow_config = BenchConfig(
-        lines_per_file=config.lines_per_file,
-        universe=config.universe,
-        zipf_exponent=config.zipf_exponent,
-        data_dir=config.data_dir,
+    flow_config, universe = day_generator(
+        config.lines_per_file, config.universe, config.zipf_exponent, config.seed, config.data_dir
     )
-    universe = Universe.build(config.universe, config.zipf_exponent, config.seed)
     print(f"[bench] generating {config.dates} dates x {config.files} files ...", flush=True)
     files = [
         file

@@ -124,6 +124,17 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def day_generator(
+    lines_per_file: int, universe: int, zipf_exponent: float, seed: int, data_dir: Path
+) -> tuple[BenchConfig, Universe]:
+    """What `day_files` needs to make days of files of `lines_per_file` lines from a universe of `universe`
+    pairs, cached under `data_dir`: the settings, and the pairs."""
+    config = BenchConfig(
+        lines_per_file=lines_per_file, universe=universe, zipf_exponent=zipf_exponent, data_dir=data_dir
+    )
+    return config, Universe.build(universe, zipf_exponent, seed)
+
+
 def day_files(config: BenchConfig, universe: Universe, partition: str, count: int, seed: int):
     """(name, bytes, ranks) for `count` files spread over the partition's day, cached on disk."""
     key = hashlib.sha256(

@@ -24,8 +24,7 @@ import boto3
 import dagster as dg
 
 from enrichment_platform.arrivals.file_names import day_bounds, partition_key_for_timestamp
-from enrichment_platform.bench.data import Universe
-from enrichment_platform.bench.flow import REPO, BenchConfig, bench_environment, bench_services, day_files
+from enrichment_platform.bench.flow import REPO, bench_environment, bench_services, day_files, day_generator
 from enrichment_platform.bench.freshness_history import (
     JOB_ASSETS,
     sensor_cursor_after,
@@ -215,13 +214,9 @@ def run_freshness_bench(config: FreshnessConfig) -> dict:
     out_dir = config.results_dir / stamp
     today = partition_key_for_timestamp(int(time.time()))
     names = history_names(config.history_files, today, time.time())
-    flow_config = BenchConfig(
-        lines_per_file=config.lines,
-        universe=config.universe,
-        zipf_exponent=config.zipf_exponent,
-        data_dir=config.data_dir,
+    flow_config, universe = day_generator(
+        config.lines, config.universe, config.zipf_exponent, config.seed, config.data_dir
     )
-    universe = Universe.build(config.universe, config.zipf_exponent, config.seed)
     print(f"[bench] generating {config.history_files} + {config.files + 1} files ...", flush=True)
     history = day_files(flow_config, universe, CONTENT_DAY, config.history_files, config.seed)
     new_files = day_files(flow_config, universe, NEW_CONTENT_DAY, config.files + 1, config.seed + 3)

@@ -12,6 +12,7 @@ from enrichment_platform.defs.assets.augmented import seniority_augmented_postin
 from enrichment_platform.defs.assets.exported import exported_job_postings
 from enrichment_platform.defs.assets.raw import raw_job_postings
 from enrichment_platform.defs.assets.requests import REQUEST_ASSETS
+from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.checks import ALL_CHECKS
 from enrichment_platform.defs.checks.requests import REQUEST_CHECKS
 from enrichment_platform.defs.partitions import pushed_requests
@@ -42,12 +43,20 @@ class Bucket:
         return sorted(item["Key"][len(prefix) + 1 :] for page in pages for item in page.get("Contents", ()))
 
 
-def run_flow(instance, partition_key: str, full_refresh: bool = False, resources: dict | None = None):
-    """Materialize the three assets and their checks for one partition, as the sensor's job does."""
+def run_flow(
+    instance,
+    partition_key: str,
+    full_refresh: bool = False,
+    resources: dict | None = None,
+    warehouse: bool = False,
+):
+    """Materialize the three assets (and with `warehouse` postings_warehouse) and their checks for one
+    partition, as the sensor's job does."""
+    assets = [*FLOW, postings_warehouse] if warehouse else FLOW
     config = {"full_refresh": full_refresh}
-    run_config = {"ops": {asset.op.name: {"config": config} for asset in FLOW}}
+    run_config = {"ops": {asset.op.name: {"config": config} for asset in assets}}
     return dg.materialize(
-        [*FLOW, *CHECKS],
+        [*assets, *CHECKS],
         partition_key=partition_key,
         resources=resources or default_resources(),
         instance=instance,

@@ -10,13 +10,11 @@ from enrichment_platform.defs.assets import exported, warehouse
 from enrichment_platform.defs.assets.augmented import ASSET_NAME as AUGMENTED
 from enrichment_platform.defs.assets.exported import ASSET_NAME as EXPORTED
 from enrichment_platform.defs.assets.raw import ASSET_NAME as RAW_ASSET
-from enrichment_platform.defs.assets.warehouse import postings_warehouse
 from enrichment_platform.defs.resources import default_resources
 from enrichment_platform.pipeline.hand_off import EXPORTED as EXPORTED_STAGE
 from enrichment_platform.pipeline.hand_off import QUARANTINE as QUARANTINE_STAGE
 from enrichment_platform.pipeline.hand_off import RAW as RAW_STAGE
 from enrichment_platform_tests.support.harness import (
-    CHECKS,
     FLOW,
     failure_messages,
     materialization_metadata,
@@ -94,16 +92,7 @@ def run_from_scratch(instance, redis_url: str):
         client.flushdb()
     finally:
         client.close()
-    assets = [*FLOW, postings_warehouse]
-    run_config = {"ops": {asset.op.name: {"config": {"full_refresh": True}} for asset in assets}}
-    return dg.materialize(
-        [*assets, *CHECKS],
-        partition_key=DAY,
-        resources=default_resources(),
-        instance=instance,
-        run_config=run_config,
-        raise_on_error=False,
-    )
+    return run_flow(instance, DAY, full_refresh=True, warehouse=True)
 
 
 def check_outcomes(result) -> dict:

@@ -20,6 +20,7 @@ from enrichment_platform_tests.support.harness import (
     failure_messages,
     materialization_metadata,
     retried,
+    run_flow,
 )
 
 pytestmark = pytest.mark.integration
@@ -55,16 +56,7 @@ def warehouse(platform_env, warehouse_schema):
 
 def run_with_warehouse(instance, full_refresh: bool = False):
     """The sensor's job for DAY: the flow, the warehouse and every check."""
-    assets = [*FLOW, postings_warehouse]
-    run_config = {"ops": {asset.op.name: {"config": {"full_refresh": full_refresh}} for asset in assets}}
-    return dg.materialize(
-        [*assets, *CHECKS],
-        partition_key=DAY,
-        resources=default_resources(),
-        instance=instance,
-        run_config=run_config,
-        raise_on_error=False,
-    )
+    return run_flow(instance, DAY, full_refresh, warehouse=True)
 
 
 def table(warehouse, name: str) -> list[dict]:
