@@ -6,6 +6,7 @@ code (map, struct, join), so that a day of millions of lines costs little Python
 import hashlib
 import re
 import struct
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -112,8 +113,9 @@ class _QuarantinedNumbers:
         """The quarantined numbers up to line `last` not given before."""
         numbers = set()
         while True:
-            while self._ahead and self._ahead[0] <= last:
-                numbers.add(self._ahead.pop(0))
+            taken = bisect_right(self._ahead, last)
+            numbers.update(self._ahead[:taken])
+            del self._ahead[:taken]  # one slice a chunk, not a pop from the front per record
             if self._ahead:
                 return numbers
             records = next(self._chunks, None)
